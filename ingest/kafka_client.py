@@ -1,0 +1,264 @@
+"""One small interface over the Kafka client library, so it can be swapped.
+
+The ingester assigns partitions itself and seeks to the offsets stored in PostgreSQL
+(offsets live in the database, committed with the rows), so no consumer group, no group
+join and no broker-side commits are involved. Two implementations:
+
+* ``kafka-python`` (default): pure Python.
+* ``confluent``: confluent-kafka (librdkafka), an order of magnitude faster to consume.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from infomart.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TopicPartition = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+
+
+class Consumer(Protocol):
+    def partitions(self, topic: str) -> list[int] | None:
+        """Partition ids of ``topic``, or None when the topic does not exist."""
+
+    def assign(self, positions: dict[TopicPartition, int | None]) -> None:
+        """Consume these partitions from these offsets (None: from the earliest)."""
+
+    def poll(self, max_records: int, timeout_s: float) -> list[Message]: ...
+
+    def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]: ...
+
+    def close(self) -> None: ...
+
+
+class Producer(Protocol):
+    def create_topics(self, names: list[str], partitions: int) -> None: ...
+
+    def send(self, topic: str, key: bytes | None, value: bytes) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# ----------------------------------------------------------------- option mapping
+def _kafka_python_options(settings: Settings, bootstrap: str) -> dict[str, object]:
+    sec = settings.kafka
+    opts: dict[str, object] = {"bootstrap_servers": bootstrap.split(","), "security_protocol": sec.security_protocol}
+    if sec.sasl_mechanism:
+        opts["sasl_mechanism"] = sec.sasl_mechanism
+        opts["sasl_plain_username"] = sec.sasl_username
+        opts["sasl_plain_password"] = sec.sasl_password
+    for ours, theirs in (("ssl_cafile", "ssl_cafile"), ("ssl_certfile", "ssl_certfile"), ("ssl_keyfile", "ssl_keyfile")):
+        if getattr(sec, ours):
+            opts[theirs] = getattr(sec, ours)
+    opts.update(settings.kafka_extra)
+    return opts
+
+
+def _confluent_options(settings: Settings, bootstrap: str) -> dict[str, object]:
+    sec = settings.kafka
+    opts: dict[str, object] = {"bootstrap.servers": bootstrap, "security.protocol": sec.security_protocol}
+    if sec.sasl_mechanism:
+        opts["sasl.mechanism"] = sec.sasl_mechanism
+        if sec.sasl_username:
+            opts["sasl.username"] = sec.sasl_username
+            opts["sasl.password"] = sec.sasl_password
+    for ours, theirs in (
+        ("ssl_cafile", "ssl.ca.location"),
+        ("ssl_certfile", "ssl.certificate.location"),
+        ("ssl_keyfile", "ssl.key.location"),
+    ):
+        if getattr(sec, ours):
+            opts[theirs] = getattr(sec, ours)
+    opts.update(settings.kafka_extra)
+    return opts
+
+
+# ----------------------------------------------------------------- kafka-python
+class KafkaPythonConsumer:
+    def __init__(self, settings: Settings, bootstrap: str) -> None:
+        from kafka import KafkaConsumer
+
+        self._consumer = KafkaConsumer(
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_bytes=64 << 20,
+            max_partition_fetch_bytes=16 << 20,
+            max_poll_interval_ms=5000,
+            **_kafka_python_options(settings, bootstrap),
+        )
+
+    def partitions(self, topic: str) -> list[int] | None:
+        self._consumer.topics()  # refresh metadata
+        parts = self._consumer.partitions_for_topic(topic)
+        return sorted(parts) if parts else None
+
+    def assign(self, positions: dict[TopicPartition, int | None]) -> None:
+        from kafka import TopicPartition as KTP
+
+        tps = {tp: KTP(*tp) for tp in positions}
+        self._consumer.assign(list(tps.values()))
+        for tp, offset in positions.items():
+            if offset is None:
+                self._consumer.seek_to_beginning(tps[tp])
+            else:
+                self._consumer.seek(tps[tp], offset)
+
+    def poll(self, max_records: int, timeout_s: float) -> list[Message]:
+        got = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        return [
+            Message(tp.topic, tp.partition, rec.offset, rec.value) for tp, recs in got.items() for rec in recs
+        ]
+
+    def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        from kafka import TopicPartition as KTP
+
+        ends = self._consumer.end_offsets([KTP(*tp) for tp in tps])
+        return {(k.topic, k.partition): v for k, v in ends.items()}
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+class KafkaPythonProducer:
+    def __init__(self, settings: Settings, bootstrap: str) -> None:
+        from kafka import KafkaProducer
+
+        self._opts = _kafka_python_options(settings, bootstrap)
+        self._producer = KafkaProducer(linger_ms=20, batch_size=1 << 20, acks="all", **self._opts)
+
+    def create_topics(self, names: list[str], partitions: int) -> None:
+        from kafka.admin import KafkaAdminClient, NewTopic
+        from kafka.errors import TopicAlreadyExistsError
+
+        admin = KafkaAdminClient(**self._opts)
+        try:
+            existing = set(admin.list_topics())
+            new = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names if n not in existing]
+            if new:
+                try:
+                    admin.create_topics(new)
+                except TopicAlreadyExistsError:
+                    pass
+        finally:
+            admin.close()
+
+    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        self._producer.send(topic, key=key, value=value)
+
+    def flush(self) -> None:
+        self._producer.flush()
+
+    def close(self) -> None:
+        self._producer.close()
+
+
+# ----------------------------------------------------------------- confluent-kafka
+class ConfluentConsumer:
+    def __init__(self, settings: Settings, bootstrap: str) -> None:
+        from confluent_kafka import Consumer as CConsumer
+
+        self._consumer = CConsumer(
+            {
+                **_confluent_options(settings, bootstrap),
+                "group.id": settings.offsets_consumer,  # required by librdkafka; never joined or committed
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "auto.offset.reset": "earliest",
+            }
+        )
+
+    def partitions(self, topic: str) -> list[int] | None:
+        meta = self._consumer.list_topics(topic, timeout=10)
+        t = meta.topics.get(topic)
+        if t is None or t.error is not None or not t.partitions:
+            return None
+        return sorted(t.partitions)
+
+    def assign(self, positions: dict[TopicPartition, int | None]) -> None:
+        from confluent_kafka import OFFSET_BEGINNING
+        from confluent_kafka import TopicPartition as CTP
+
+        self._consumer.assign(
+            [CTP(t, p, OFFSET_BEGINNING if o is None else o) for (t, p), o in positions.items()]
+        )
+
+    def poll(self, max_records: int, timeout_s: float) -> list[Message]:
+        out: list[Message] = []
+        for m in self._consumer.consume(num_messages=max_records, timeout=timeout_s):
+            if m.error():
+                log.warning("kafka: %s", m.error())
+                continue
+            out.append(Message(m.topic(), m.partition(), m.offset(), m.value()))
+        return out
+
+    def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        from confluent_kafka import TopicPartition as CTP
+
+        return {tp: self._consumer.get_watermark_offsets(CTP(*tp), timeout=10)[1] for tp in tps}
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+class ConfluentProducer:
+    def __init__(self, settings: Settings, bootstrap: str) -> None:
+        from confluent_kafka import Producer as CProducer
+
+        self._opts = _confluent_options(settings, bootstrap)
+        self._producer = CProducer({**self._opts, "linger.ms": 20, "acks": "all", "queue.buffering.max.messages": 1_000_000})
+
+    def create_topics(self, names: list[str], partitions: int) -> None:
+        from confluent_kafka.admin import AdminClient, NewTopic
+
+        admin = AdminClient(self._opts)
+        existing = set(admin.list_topics(timeout=10).topics)
+        new = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names if n not in existing]
+        for name, fut in (admin.create_topics(new).items() if new else []):
+            try:
+                fut.result()
+            except Exception as exc:  # already exists is fine
+                if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                    raise RuntimeError(f"could not create topic {name}: {exc}") from exc
+
+    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        while True:
+            try:
+                self._producer.produce(topic, value=value, key=key)
+                return
+            except BufferError:
+                self._producer.poll(0.1)
+
+    def flush(self) -> None:
+        remaining = self._producer.flush(60)
+        if remaining:
+            raise RuntimeError(f"{remaining} messages were not delivered within 60 s")
+
+    def close(self) -> None:
+        self.flush()
+
+
+def make_consumer(settings: Settings, bootstrap: str) -> Consumer:
+    if settings.kafka_client == "confluent":
+        return ConfluentConsumer(settings, bootstrap)
+    return KafkaPythonConsumer(settings, bootstrap)
+
+
+def make_producer(settings: Settings, bootstrap: str, client: str | None = None) -> Producer:
+    if (client or settings.kafka_client) == "confluent":
+        return ConfluentProducer(settings, bootstrap)
+    return KafkaPythonProducer(settings, bootstrap)

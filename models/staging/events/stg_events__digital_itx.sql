@@ -1,0 +1,36 @@
+{{
+    config(
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        post_hook=["{{ event_indexes(['itx_id']) }}"]
+    )
+}}
+
+with
+
+landed as (
+    {{ landed_since_watermark(source('events', 'digital_itx')) }}
+),
+
+typed as (
+    select
+        {{ envelope_columns() }},
+        {{ json_text('payload', 'itx_id') }} as itx_id,
+        {{ json_text('payload', 'media_type') }} as media_type,
+        {{ json_text('payload', 'direction') }} as direction,
+        {{ json_text('payload', 'customer_id') }} as customer_id,
+        {{ json_value('payload', 'user_data') }} as user_data,
+        {{ json_text('payload', 'queue') }} as queue,
+        {{ json_text('payload', 'agent_id') }} as agent_id,
+        {{ json_text('payload', 'to_queue') }} as to_queue,
+        {{ json_text('payload', 'to_agent_id') }} as to_agent_id,
+        {{ json_text('payload', 'reason') }} as completion_reason,
+        landed_at
+    from landed
+),
+
+deduplicated as (
+    {{ keep_one_copy('typed') }}
+)
+
+select * from deduplicated

@@ -1,0 +1,31 @@
+{{
+    config(
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        post_hook=["{{ event_indexes(['dbid']) }}"]
+    )
+}}
+
+with
+
+landed as (
+    {{ landed_since_watermark(source('events', 'gca_cfg')) }}
+),
+
+typed as (
+    select
+        {{ envelope_columns() }},
+        {{ json_text('payload', 'object_type') }} as object_type,
+        ({{ json_text('payload', 'dbid') }})::bigint as dbid,
+        ({{ json_text('payload', 'config_version') }})::bigint as config_version,
+        {{ json_value('payload', 'attributes') }} as attributes,
+        {{ json_text('payload', 'type') }} = 'ConfigDelete' as is_deleted,
+        landed_at
+    from landed
+),
+
+deduplicated as (
+    {{ keep_one_copy('typed') }}
+)
+
+select * from deduplicated

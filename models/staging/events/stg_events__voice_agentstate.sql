@@ -1,0 +1,32 @@
+{{
+    config(
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        post_hook=["{{ event_indexes(['agent_id']) }}"]
+    )
+}}
+
+with
+
+landed as (
+    {{ landed_since_watermark(source('events', 'voice_agentstate')) }}
+),
+
+typed as (
+    select
+        {{ envelope_columns() }},
+        {{ json_text('payload', 'agent_id') }} as agent_id,
+        {{ json_text('payload', 'dn') }} as dn,
+        {{ json_text('payload', 'place') }} as place,
+        {{ json_value('payload', 'queues') }} as queues,
+        {{ json_text('payload', 'workmode') }} as workmode,
+        {{ json_text('payload', 'reason_code') }} as reason_code,
+        landed_at
+    from landed
+),
+
+deduplicated as (
+    {{ keep_one_copy('typed') }}
+)
+
+select * from deduplicated
