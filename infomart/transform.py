@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,8 +72,16 @@ def check_project() -> None:
         )
 
 
-def run_dbt(settings: Settings, dsn: str, args: list[str]) -> TransformResult:
-    """Run one dbt command (e.g. ["build"], ["run", "--full-refresh"]) in-process."""
+NodeCallback = Callable[[str, str], None]  # node name, status
+
+
+def run_dbt(
+    settings: Settings, dsn: str, args: list[str], on_node: NodeCallback | None = None, quiet: bool = True
+) -> TransformResult:
+    """Run one dbt command (e.g. ["build"], ["run", "--full-refresh"]) in-process.
+
+    With ``quiet`` dbt's own log is silenced and ``on_node`` is told of every finished node.
+    """
     from dbt.cli.main import dbtRunner
 
     check_project()
@@ -85,9 +94,15 @@ def run_dbt(settings: Settings, dsn: str, args: list[str]) -> TransformResult:
         str(PROJECT_DIR),
         "--vars",
         dbt_vars(settings),
+        *(["--log-level", "none"] if quiet else []),
     ]
-    with metrics.TRANSFORM_SECONDS.time() as _:
-        res = dbtRunner().invoke(full_args)
+
+    def callback(event) -> None:  # type: ignore[no-untyped-def]
+        if on_node and event.info.name == "NodeFinished":
+            on_node(event.data.node_info.node_name, event.data.run_result.status)
+
+    with metrics.TRANSFORM_SECONDS.time():
+        res = dbtRunner(callbacks=[callback]).invoke(full_args)
     nodes: list[NodeResult] = []
     seconds = 0.0
     if res.result is not None and hasattr(res.result, "results"):
@@ -113,9 +128,16 @@ def run_dbt(settings: Settings, dsn: str, args: list[str]) -> TransformResult:
     return result
 
 
-def transform(settings: Settings, dsn: str, full_refresh: bool = False, tests: bool = True) -> TransformResult:
+def transform(
+    settings: Settings,
+    dsn: str,
+    full_refresh: bool = False,
+    tests: bool = True,
+    on_node: NodeCallback | None = None,
+    quiet: bool = True,
+) -> TransformResult:
     """Build the models (and run their data tests unless ``tests`` is False)."""
     args = ["build"] if tests else ["run"]
     if full_refresh:
         args.append("--full-refresh")
-    return run_dbt(settings, dsn, args)
+    return run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet)

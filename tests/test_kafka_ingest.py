@@ -1,0 +1,158 @@
+"""Kafka -> raw tables: offsets in the same transaction, resume, rejects, and SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import orjson
+import psycopg
+import pytest
+
+from infomart.publish import Delivery, publish
+from infomart.settings import Settings
+from ingest.kafka_client import make_producer
+from ingest.kafka_ingester import KafkaIngester
+from ingest.landing import ensure_raw_schema
+from tests.conftest import EventFactory, count
+
+
+def _calls(events: EventFactory, n: int) -> list[Delivery]:
+    out = []
+    for i in range(n):
+        call = f"c-{i}"
+        e = events.make("CallEnded", f"2026-11-23T10:00:{i % 60:02d}.{i % 1000:03d}Z", call_id=call)
+        out.append(Delivery("voice-callthread", call, orjson.dumps(e)))
+    return out
+
+
+def _publish(settings: Settings, deliveries: list[Delivery], client: str = "confluent") -> None:
+    producer = make_producer(settings, settings.kafka_bootstrap_servers, client=client)  # type: ignore[arg-type]
+    publish(deliveries, producer, settings.topics.by_logical(), partitions=3)
+    producer.close()
+
+
+@pytest.mark.parametrize("client", ["kafka-python", "confluent"])
+def test_kafka_lands_everything_and_resumes_from_stored_offsets(
+    settings: Settings, events: EventFactory, client: str
+):
+    settings = settings.model_copy(update={"kafka_client": client})
+    first = _calls(events, 500)
+    _publish(settings, first)
+    ing = KafkaIngester(settings, settings.pg_dsn, settings.kafka_bootstrap_servers)  # type: ignore[arg-type]
+    stats = ing.run(until_drained=True)
+    ing.close()
+    assert stats.events == {"voice-callthread": 500}
+    dsn = settings.pg_dsn
+    # the stored offsets cover exactly what landed, per partition
+    with psycopg.connect(dsn) as conn:  # type: ignore[arg-type]
+        per_partition = dict(
+            conn.execute("select kafka_partition, count(*) from raw.voice_callthread group by 1").fetchall()
+        )
+        offsets = dict(
+            conn.execute(
+                "select kafka_partition, next_offset from raw.consumer_offsets where consumer = %s",
+                (settings.offsets_consumer,),
+            ).fetchall()
+        )
+    assert per_partition == offsets
+
+    # a new process resumes after the stored offsets: only the new events land
+    _publish(settings, _calls(events, 200))
+    ing = KafkaIngester(settings, dsn, settings.kafka_bootstrap_servers)  # type: ignore[arg-type]
+    stats = ing.run(until_drained=True)
+    ing.close()
+    assert stats.total == 200
+    assert count(dsn, "select count(*) from raw.voice_callthread") == 700  # type: ignore[arg-type]
+    assert count(dsn, "select count(distinct payload->>'id') from raw.voice_callthread") == 700  # type: ignore[arg-type]
+
+
+def test_kafka_rejects_keep_their_coordinates(settings: Settings, events: EventFactory):
+    good = events.make("AgentReady", "2026-11-23T10:00:00.000Z", agent_id="a1")
+    bad_type = events.make("CallEnded", "2026-11-23T10:00:00.000Z", call_id="c-1")  # wrong topic
+    deliveries = [
+        Delivery("voice-agentstate", "a1", orjson.dumps(good)),
+        Delivery("voice-agentstate", "a1", b"not json at all"),
+        Delivery("voice-agentstate", "a1", orjson.dumps(bad_type)),
+    ]
+    _publish(settings, deliveries)
+    ing = KafkaIngester(settings, settings.pg_dsn, settings.kafka_bootstrap_servers)  # type: ignore[arg-type]
+    stats = ing.run(until_drained=True)
+    ing.close()
+    assert stats.events == {"voice-agentstate": 1}
+    assert stats.rejects == 2
+    with psycopg.connect(settings.pg_dsn) as conn:  # type: ignore[arg-type]
+        rows = conn.execute(
+            "select topic, split_part(reason, ':', 1), kafka_partition, kafka_offset, raw_bytes"
+            " from raw.rejects order by kafka_offset"
+        ).fetchall()
+    assert [(r[0], r[1], r[3]) for r in rows] == [
+        ("voice-agentstate", "invalid_json", 1),
+        ("voice-agentstate", "unknown_type", 2),
+    ]
+    assert bytes(rows[0][4]) == b"not json at all"
+    assert count(settings.pg_dsn, "select max(next_offset) from raw.consumer_offsets") == 3  # type: ignore[arg-type]
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INFOMART_")}
+    env.update(
+        {
+            "INFOMART_PG_DSN": settings.pg_dsn or "",
+            "INFOMART_KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers or "",
+            "INFOMART_HOME": str(settings.home),
+            "INFOMART_BATCH_SIZE": "500",
+            "INFOMART_METRICS_PORT": "0",
+        }
+    )
+    for logical, name in settings.topics.by_logical().items():
+        env[f"INFOMART_TOPICS__{logical.replace('-', '_').upper()}"] = name
+    return env
+
+
+def test_sigkill_at_random_points_loses_and_duplicates_nothing(settings: Settings, events: EventFactory):
+    n = 30_000
+    deliveries = _calls(events, n)
+    _publish(settings, deliveries)
+    expected = {orjson.loads(d.value)["id"] for d in deliveries}
+    dsn: str = settings.pg_dsn  # type: ignore[assignment]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        ensure_raw_schema(conn)
+    rng = random.Random(7)
+    cmd = [sys.executable, "-m", "infomart.cli", "ingest", "kafka", "--until-drained"]
+    kills = 0
+    landed_at_kill = []
+    while kills < 3:
+        before = count(dsn, "select count(*) from raw.voice_callthread") if kills else 0
+        proc = subprocess.Popen(cmd, env=_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # wait until this run has landed something, then kill it at a random moment
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if count(dsn, "select count(*) from raw.voice_callthread") > before:
+                break
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 0.4))
+        if proc.poll() is not None:
+            break  # finished before we could kill it: the load is too small for this machine
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        landed_at_kill.append(count(dsn, "select count(*) from raw.voice_callthread"))
+    assert kills == 3, f"the ingester finished before 3 kills (landed at kills: {landed_at_kill})"
+    assert landed_at_kill[-1] < n, "the kills must happen during the load"
+
+    done = subprocess.run(cmd, env=_env(settings), capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    with psycopg.connect(dsn) as conn:
+        ids = [r[0] for r in conn.execute("select payload->>'id' from raw.voice_callthread")]
+        dup_coords = conn.execute(
+            "select count(*) from (select kafka_partition, kafka_offset from raw.voice_callthread"
+            " group by 1, 2 having count(*) > 1) d"
+        ).fetchone()[0]  # type: ignore[index]
+    assert len(ids) == n, f"landed {len(ids)} rows for {n} events (kills at {landed_at_kill})"
+    assert set(ids) == expected
+    assert dup_coords == 0
