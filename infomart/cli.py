@@ -17,7 +17,14 @@ import psycopg
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from infomart import embedded
@@ -85,7 +92,9 @@ def _progress() -> Progress:
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens in detail.")] = False) -> None:
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens in detail.")] = False,
+) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
@@ -97,8 +106,16 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what
 
 # ------------------------------------------------------------------ simulate
 def _simulation(
-    hours: float, agents: int, seed: int, start: datetime | None, calls_per_hour: float | None,
-    redundant: bool, shuffle: bool, late_share: float, tenant: str, progress: Progress,
+    hours: float,
+    agents: int,
+    seed: int,
+    start: datetime | None,
+    calls_per_hour: float | None,
+    redundant: bool,
+    shuffle: bool,
+    late_share: float,
+    tenant: str,
+    progress: Progress,
 ):  # type: ignore[no-untyped-def]
     from infomart.simulator import SimulationConfig, simulate
 
@@ -128,8 +145,12 @@ def _simulation(
 
 @app.command()
 def simulate(
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Write NDJSON archives (and the ledger) here.")] = None,
-    to_kafka: Annotated[bool, typer.Option("--to-kafka", help="Publish to Kafka (configured or embedded).")] = False,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write NDJSON archives (and the ledger) here.")
+    ] = None,
+    to_kafka: Annotated[
+        bool, typer.Option("--to-kafka", help="Publish to Kafka (configured or embedded).")
+    ] = False,
     hours: Annotated[float, typer.Option(help="Simulated hours.")] = 8.0,
     agents: Annotated[int, typer.Option(help="Agents.")] = 20,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same events.")] = 1,
@@ -146,7 +167,16 @@ def simulate(
     settings = _settings()
     with _progress() as progress:
         result = _simulation(
-            hours, agents, seed, start, calls_per_hour, redundant, shuffle, late_share, settings.tenant, progress
+            hours,
+            agents,
+            seed,
+            start,
+            calls_per_hour,
+            redundant,
+            shuffle,
+            late_share,
+            settings.tenant,
+            progress,
         )
         if out_dir is not None:
             from infomart.simulator import write_ndjson
@@ -223,7 +253,8 @@ def _stop_on_signals(event) -> None:  # type: ignore[no-untyped-def]
 @ingest_app.command("kafka")
 def ingest_kafka(
     follow: Annotated[
-        bool, typer.Option("--follow/--until-drained", help="Keep consuming, or stop when the topics are drained.")
+        bool,
+        typer.Option("--follow/--until-drained", help="Keep consuming, or stop when the topics are drained."),
     ] = False,
 ) -> None:
     """Consume the six topics into the raw tables (offsets stored in PostgreSQL)."""
@@ -238,8 +269,12 @@ def ingest_kafka(
 
 @ingest_app.command("archive")
 def ingest_archive(
-    paths: Annotated[list[Path], typer.Argument(help="NDJSON files or folders (.ndjson, .jsonl, optionally .gz).")],
-    topic: Annotated[str | None, typer.Option(help="Topic of every file given (default: from the file name).")] = None,
+    paths: Annotated[
+        list[Path], typer.Argument(help="NDJSON files or folders (.ndjson, .jsonl, optionally .gz).")
+    ],
+    topic: Annotated[
+        str | None, typer.Option(help="Topic of every file given (default: from the file name).")
+    ] = None,
 ) -> None:
     """Replay NDJSON archives into the raw tables; re-running the same files adds nothing."""
     from ingest.archive_ingester import ArchiveError, ArchiveIngester, find_archives
@@ -283,7 +318,9 @@ def ingest_archive(
 
 
 # ------------------------------------------------------------------ transform
-def _transform(settings: Settings, dsn: str, full_refresh: bool, tests: bool, dbt_log: bool, progress: Progress):  # type: ignore[no-untyped-def]
+def _transform(
+    settings: Settings, dsn: str, full_refresh: bool, tests: bool, dbt_log: bool, progress: Progress
+):  # type: ignore[no-untyped-def]
     task = progress.add_task("transforming (dbt)", total=None, info="")
     counts = {"ok": 0, "failed": 0}
 
@@ -291,7 +328,9 @@ def _transform(settings: Settings, dsn: str, full_refresh: bool, tests: bool, db
         counts["failed" if status in {"error", "fail"} else "ok"] += 1
         progress.update(task, completed=counts["ok"] + counts["failed"], info=f"{name}: {status}")
 
-    result = transform(settings, dsn, full_refresh=full_refresh, tests=tests, on_node=on_node, quiet=not dbt_log)
+    result = transform(
+        settings, dsn, full_refresh=full_refresh, tests=tests, on_node=on_node, quiet=not dbt_log
+    )
     done = len(result.nodes)
     progress.update(task, total=done, completed=done, info=f"{done} nodes in {result.seconds:.1f} s")
     return result
@@ -299,7 +338,9 @@ def _transform(settings: Settings, dsn: str, full_refresh: bool, tests: bool, db
 
 @app.command("transform")
 def transform_cmd(
-    full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild every model from raw.")] = False,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild every model from raw.")
+    ] = False,
     tests: Annotated[bool, typer.Option("--tests/--no-tests", help="Run the dbt data tests too.")] = True,
     dbt_log: Annotated[bool, typer.Option("--dbt-log", help="Show dbt's own log.")] = False,
 ) -> None:
@@ -333,7 +374,9 @@ def _print_models(dsn: str) -> None:
 @app.command()
 def run(
     cycles: Annotated[int, typer.Option(help="Stop after this many cycles (0: run until stopped).")] = 0,
-    tests: Annotated[bool, typer.Option("--tests/--no-tests", help="Run the dbt data tests every cycle.")] = False,
+    tests: Annotated[
+        bool, typer.Option("--tests/--no-tests", help="Run the dbt data tests every cycle.")
+    ] = False,
 ) -> None:
     """Run continuously: ingest what Kafka has, transform, wait, repeat. Serves Prometheus metrics."""
     from prometheus_client import start_http_server
@@ -390,8 +433,12 @@ def demo(
     console.print(f"    PostgreSQL: {_describe_dsn(dsn)}\n    Kafka: {bootstrap}")
     try:
         with _progress() as progress:
-            console.print(f"[bold]2/4[/bold] simulating {hours:g} h with {agents} agents and publishing to Kafka")
-            result = _simulation(hours, agents, seed, None, None, False, False, 0.0, settings.tenant, progress)
+            console.print(
+                f"[bold]2/4[/bold] simulating {hours:g} h with {agents} agents and publishing to Kafka"
+            )
+            result = _simulation(
+                hours, agents, seed, None, None, False, False, 0.0, settings.tenant, progress
+            )
             _publish(settings, result.deliveries, progress)
             console.print("[bold]3/4[/bold] ingesting from Kafka until drained")
             stats = _ingest_kafka(settings, dsn, False, progress)
@@ -436,7 +483,10 @@ def embedded_stop() -> None:
     settings = _settings()
     pg = embedded.stop_embedded_postgres(settings.home)
     kafka = embedded.stop_embedded_kafka(settings.home)
-    out.print(f"PostgreSQL {'stopped' if pg else 'was not running'}; Kafka {'stopped' if kafka else 'was not running'}")
+    out.print(
+        f"PostgreSQL {'stopped' if pg else 'was not running'}; "
+        f"Kafka {'stopped' if kafka else 'was not running'}"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

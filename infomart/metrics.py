@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-EVENTS_LANDED = Counter(
-    "infomart_events_landed", "Events landed in the raw tables", ["topic", "origin"]
-)
+EVENTS_LANDED = Counter("infomart_events_landed", "Events landed in the raw tables", ["topic", "origin"])
 EVENTS_REJECTED = Counter(
     "infomart_events_rejected", "Messages sent to raw.rejects, by reason category", ["topic", "reason"]
 )
 KAFKA_LAG = Gauge("infomart_kafka_lag_messages", "Messages between the stored offsets and the partition ends")
 TRANSFORM_SECONDS = Histogram(
-    "infomart_transform_seconds", "Duration of one dbt transform", buckets=(1, 5, 10, 30, 60, 120, 300, 600, 1800)
+    "infomart_transform_seconds",
+    "Duration of one dbt transform",
+    buckets=(1, 5, 10, 30, 60, 120, 300, 600, 1800),
 )
 TRANSFORM_FAILURES = Counter("infomart_transform_failures", "dbt transforms that failed")
 CYCLES = Counter("infomart_cycles", "Completed ingest+transform cycles")

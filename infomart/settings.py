@@ -140,7 +140,9 @@ class Settings(BaseSettings):
     )
     cycle_seconds: int = Field(default=60, ge=1, description="Pause between cycles of `infomart run`.")
     metrics_host: str = Field(default="127.0.0.1", description="Address the Prometheus endpoint binds to.")
-    metrics_port: int = Field(default=9249, ge=0, le=65535, description="Prometheus port of `infomart run` (0: off).")
+    metrics_port: int = Field(
+        default=9249, ge=0, le=65535, description="Prometheus port of `infomart run` (0: off)."
+    )
 
     @field_validator("tenant")
     @classmethod

@@ -139,14 +139,16 @@ class ArchiveIngester:
             stats.files += 1
         return stats
 
-    def _ingest_file(self, af: ArchiveFile, skip: int, stats: ArchiveStats, progress: Progress | None) -> None:
+    def _ingest_file(
+        self, af: ArchiveFile, skip: int, stats: ArchiveStats, progress: Progress | None
+    ) -> None:
         check = self.contract.check
         batch_size = self.settings.batch_size
         name = str(af.path)
         line_no = 0
         done_bytes = 0
         batch = Batch("archive")
-        for line_no, line in enumerate(_lines(af.path), start=1):  # noqa: B007
+        for line_no, line in enumerate(_lines(af.path), start=1):
             done_bytes += len(line) + 1
             if line_no <= skip:
                 continue
@@ -165,7 +167,9 @@ class ArchiveIngester:
         if progress:
             progress(af, done_bytes, stats)
 
-    def _flush(self, af: ArchiveFile, batch: Batch, lines_done: int, completed: bool, stats: ArchiveStats) -> None:
+    def _flush(
+        self, af: ArchiveFile, batch: Batch, lines_done: int, completed: bool, stats: ArchiveStats
+    ) -> None:
         def save(cur: psycopg.Cursor) -> None:
             cur.execute(
                 "update raw.archive_files set lines_done = %s, completed = %s, updated_at = now(),"

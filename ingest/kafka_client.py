@@ -10,6 +10,7 @@ join and no broker-side commits are involved. Two implementations:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -56,12 +57,19 @@ class Producer(Protocol):
 # ----------------------------------------------------------------- option mapping
 def _kafka_python_options(settings: Settings, bootstrap: str) -> dict[str, object]:
     sec = settings.kafka
-    opts: dict[str, object] = {"bootstrap_servers": bootstrap.split(","), "security_protocol": sec.security_protocol}
+    opts: dict[str, object] = {
+        "bootstrap_servers": bootstrap.split(","),
+        "security_protocol": sec.security_protocol,
+    }
     if sec.sasl_mechanism:
         opts["sasl_mechanism"] = sec.sasl_mechanism
         opts["sasl_plain_username"] = sec.sasl_username
         opts["sasl_plain_password"] = sec.sasl_password
-    for ours, theirs in (("ssl_cafile", "ssl_cafile"), ("ssl_certfile", "ssl_certfile"), ("ssl_keyfile", "ssl_keyfile")):
+    for ours, theirs in (
+        ("ssl_cafile", "ssl_cafile"),
+        ("ssl_certfile", "ssl_certfile"),
+        ("ssl_keyfile", "ssl_keyfile"),
+    ):
         if getattr(sec, ours):
             opts[theirs] = getattr(sec, ours)
     opts.update(settings.kafka_extra)
@@ -148,12 +156,14 @@ class KafkaPythonProducer:
         admin = KafkaAdminClient(**self._opts)
         try:
             existing = set(admin.list_topics())
-            new = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names if n not in existing]
+            new = [
+                NewTopic(n, num_partitions=partitions, replication_factor=1)
+                for n in names
+                if n not in existing
+            ]
             if new:
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):  # created meanwhile by another producer
                     admin.create_topics(new)
-                except TopicAlreadyExistsError:
-                    pass
         finally:
             admin.close()
 
@@ -220,15 +230,19 @@ class ConfluentProducer:
         from confluent_kafka import Producer as CProducer
 
         self._opts = _confluent_options(settings, bootstrap)
-        self._producer = CProducer({**self._opts, "linger.ms": 20, "acks": "all", "queue.buffering.max.messages": 1_000_000})
+        self._producer = CProducer(
+            {**self._opts, "linger.ms": 20, "acks": "all", "queue.buffering.max.messages": 1_000_000}
+        )
 
     def create_topics(self, names: list[str], partitions: int) -> None:
         from confluent_kafka.admin import AdminClient, NewTopic
 
         admin = AdminClient(self._opts)
         existing = set(admin.list_topics(timeout=10).topics)
-        new = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names if n not in existing]
-        for name, fut in (admin.create_topics(new).items() if new else []):
+        new = [
+            NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names if n not in existing
+        ]
+        for name, fut in admin.create_topics(new).items() if new else []:
             try:
                 fut.result()
             except Exception as exc:  # already exists is fine

@@ -42,13 +42,16 @@ Progress = Callable[[IngestStats, int | None], None]  # stats so far, remaining 
 
 def load_offsets(conn: psycopg.Connection, consumer: str) -> dict[TopicPartition, int]:
     rows = conn.execute(
-        "select topic, kafka_partition, next_offset from raw.consumer_offsets where consumer = %s", (consumer,)
+        "select topic, kafka_partition, next_offset from raw.consumer_offsets where consumer = %s",
+        (consumer,),
     ).fetchall()
     return {(t, p): o for t, p, o in rows}
 
 
 class KafkaIngester:
-    def __init__(self, settings: Settings, dsn: str, bootstrap: str, consumer: Consumer | None = None) -> None:
+    def __init__(
+        self, settings: Settings, dsn: str, bootstrap: str, consumer: Consumer | None = None
+    ) -> None:
         self.settings = settings
         self.conn = psycopg.connect(dsn, autocommit=True)
         ensure_raw_schema(self.conn)
@@ -147,7 +150,9 @@ class KafkaIngester:
         for m in msgs:
             topic = self.logical[m.topic]
             if m.value is None:
-                batch.rejects.append(Reject(topic, "empty_message: no value (tombstone)", None, m.partition, m.offset))
+                batch.rejects.append(
+                    Reject(topic, "empty_message: no value (tombstone)", None, m.partition, m.offset)
+                )
             else:
                 _, reason = check(topic, m.value)
                 if reason is None:

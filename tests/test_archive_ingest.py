@@ -52,7 +52,9 @@ def _ingest(settings: Settings, *paths: Path, topic: str | None = None):  # type
         ing.close()
 
 
-def test_archive_lands_every_event_once_even_when_replayed(settings: Settings, events: EventFactory, tmp_path: Path):
+def test_archive_lands_every_event_once_even_when_replayed(
+    settings: Settings, events: EventFactory, tmp_path: Path
+):
     evs = _call_events(events, 50)
     f = _write(tmp_path / "a" / "voice-callthread.ndjson", [orjson.dumps(e) for e in evs])
 
@@ -81,7 +83,9 @@ def test_archive_lands_every_event_once_even_when_replayed(settings: Settings, e
 
 def test_gzip_archive_in_topic_folder(settings: Settings, events: EventFactory, tmp_path: Path):
     evs = [
-        events.make("AgentLogin", "2026-11-23T08:00:00.000Z", agent_id="a1", dn="1001", place="p1", queues=[]),
+        events.make(
+            "AgentLogin", "2026-11-23T08:00:00.000Z", agent_id="a1", dn="1001", place="p1", queues=[]
+        ),
         events.make("AgentReady", "2026-11-23T08:00:01.000Z", agent_id="a1"),
     ]
     _write(tmp_path / "voice-agentstate" / "part-0001.ndjson.gz", [orjson.dumps(e) for e in evs])
@@ -110,7 +114,8 @@ def test_invalid_lines_go_to_rejects_with_reason_and_coordinates(
     assert stats.rejects == 4
     with psycopg.connect(settings.pg_dsn) as conn:
         rows = conn.execute(
-            "select archive_line, split_part(reason, ':', 1), raw_bytes, archive_file from raw.rejects order by 1"
+            "select archive_line, split_part(reason, ':', 1), raw_bytes, archive_file"
+            " from raw.rejects order by 1"
         ).fetchall()
     assert [(r[0], r[1]) for r in rows] == [
         (2, "invalid_json"),
@@ -127,7 +132,9 @@ def test_database_refusal_becomes_a_reject_not_a_crash(settings: Settings, event
     """A row PostgreSQL refuses is rejected alone with the database's message; the rest of the
     batch and the position still commit. (The contract already stops everything we know jsonb
     refuses, so the batch is built by hand here to reach this last line of defence.)"""
-    good = [orjson.dumps(events.make("CallEnded", "2026-11-23T10:00:00.000Z", call_id=f"c-{i}")) for i in range(3)]
+    good = [
+        orjson.dumps(events.make("CallEnded", "2026-11-23T10:00:00.000Z", call_id=f"c-{i}")) for i in range(3)
+    ]
     refused = b'{"x": 1e999999}'  # valid JSON text, but beyond PostgreSQL numeric
     batch = Batch("archive")
     for line, raw in enumerate([good[0], refused, good[1], good[2]], start=1):
@@ -145,7 +152,9 @@ def test_database_refusal_becomes_a_reject_not_a_crash(settings: Settings, event
     assert row is not None and (row[0], bytes(row[1]), row[2]) == (2, refused, "f.ndjson")
 
 
-def test_interrupted_file_resumes_at_first_line_not_landed(settings: Settings, events: EventFactory, tmp_path: Path):
+def test_interrupted_file_resumes_at_first_line_not_landed(
+    settings: Settings, events: EventFactory, tmp_path: Path
+):
     evs = _call_events(events, 30)
     f = _write(tmp_path / "voice-callthread.ndjson", [orjson.dumps(e) for e in evs])
     archives = find_archives([f], settings)
