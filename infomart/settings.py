@@ -101,7 +101,6 @@ class Settings(BaseSettings):
         env_prefix="INFOMART_",
         env_nested_delimiter="__",
         extra="forbid",
-        toml_file=os.environ.get("INFOMART_CONFIG_FILE", "infomart.toml"),
     )
 
     home: Path = Field(
@@ -171,7 +170,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        toml_file = os.environ.get("INFOMART_CONFIG_FILE", "infomart.toml")
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
 
     # derived values -------------------------------------------------------
     @property
