@@ -1,0 +1,80 @@
+"""`infomart run` (one cycle with metrics) and a plain `dbt build` outside the Info Mart's CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import orjson
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from infomart.cli import app
+from infomart.embedded import free_port
+from infomart.publish import Delivery, publish
+from infomart.settings import Settings
+from infomart.transform import PROJECT_DIR, dbt_env
+from ingest.kafka_client import make_producer
+from ingest.landing import ensure_raw_schema
+from tests.conftest import EventFactory, count
+
+
+def _env_for(settings: Settings, monkeypatch: pytest.MonkeyPatch, metrics_port: int) -> None:
+    monkeypatch.setenv("INFOMART_PG_DSN", settings.pg_dsn or "")
+    monkeypatch.setenv("INFOMART_KAFKA_BOOTSTRAP_SERVERS", settings.kafka_bootstrap_servers or "")
+    monkeypatch.setenv("INFOMART_HOME", str(settings.home))
+    monkeypatch.setenv("INFOMART_METRICS_PORT", str(metrics_port))
+    for logical, name in settings.topics.by_logical().items():
+        monkeypatch.setenv(f"INFOMART_TOPICS__{logical.replace('-', '_').upper()}", name)
+
+
+def test_run_one_cycle_lands_transforms_and_serves_metrics(
+    settings: Settings, events: EventFactory, monkeypatch: pytest.MonkeyPatch
+):
+    deliveries = [
+        Delivery(
+            "voice-agentstate",
+            "a1",
+            orjson.dumps(events.make("AgentReady", "2026-11-23T10:00:00.000Z", agent_id="a1")),
+        ),
+        Delivery("voice-agentstate", "a1", b"{broken"),
+    ]
+    producer = make_producer(settings, settings.kafka_bootstrap_servers, client="confluent")  # type: ignore[arg-type]
+    publish(deliveries, producer, settings.topics.by_logical(), partitions=1)
+    producer.close()
+    port = free_port()
+    _env_for(settings, monkeypatch, port)
+    result = CliRunner().invoke(app, ["run", "--cycles", "1"])
+    assert result.exit_code == 0, result.output
+    assert "cycle 1: 1 events landed, 1 rejected" in result.output
+    assert count(settings.pg_dsn, "select count(*) from staging.stg_events__voice_agentstate") == 1  # type: ignore[arg-type]
+    body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert 'infomart_events_landed_total{origin="kafka",topic="voice-agentstate"}' in body
+    assert 'infomart_events_rejected_total{reason="invalid_json",topic="voice-agentstate"}' in body
+    assert "infomart_cycles_total" in body
+
+
+def test_plain_dbt_build_with_libpq_variables(settings: Settings, events: EventFactory, tmp_path: Path):
+    """People who schedule dbt themselves run it with PG* variables and no Info Mart CLI."""
+    with psycopg.connect(settings.pg_dsn, autocommit=True) as conn:  # type: ignore[arg-type]
+        ensure_raw_schema(conn)
+        ev = events.make("AgentLogout", "2026-11-23T10:00:00.000Z", agent_id="a9")
+        conn.execute("insert into raw.voice_agentstate (payload) values (%s)", (orjson.dumps(ev).decode(),))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "INFOMART_"))}
+    env.update(dbt_env(settings.pg_dsn, settings))  # type: ignore[arg-type]
+    dbt = Path(sys.executable).parent / "dbt"
+    done = subprocess.run(
+        [str(dbt), "build", "--profiles-dir", ".", "--target-path", str(tmp_path / "target")],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert "ERROR=0" in done.stdout
+    assert count(settings.pg_dsn, "select count(*) from staging.stg_events__voice_agentstate") == 1  # type: ignore[arg-type]
