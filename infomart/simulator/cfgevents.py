@@ -1,0 +1,146 @@
+"""Configuration events (topic ``gca-cfg``, key ``object_type:dbid``).
+
+At the start (the run's first millisecond) a ``ConfigUpsert`` for every object: Skill,
+AgentGroup, ActionCode, Queue, Campaign, DN (routing points, the IVR, every extension), Place,
+Person (every agent). dbids and attributes depend only on configuration names and counts, never
+on the seed, so days simulated with the same agents share one configuration:
+
+  Skill 101+, AgentGroup 201+, ActionCode 301+, Queue 401+, Campaign 501+, DN 601+ (routing
+  points, then the IVR), DN 200000+i (extension of agent i), Place 300000+i, Person 100000+i.
+
+``config_version`` = start epoch seconds * 100000 + a counter, so it increases within a run and
+from one simulated day to the next.
+
+With ``config_changes``: at 25 % of the run a new agent (Person, DN, Place) who logs in 3 min
+later; at 40 % agent0002 moves to another agent group; at 50 % a skill level of agent0003
+changes; the last regular agent logs out at 55 % at the latest and its Person is deleted
+(``ConfigDelete``) 5 minutes after that logout. Routing is not affected by these changes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .agents import skill_of
+from .emitter import CFG
+from .model import Agent
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
+
+
+class ConfigModel:
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.cfg = sim.cfg
+        self.loop = sim.loop
+        self._version = (sim.start_ms // 1000) * 100_000
+        self.changes: list[dict[str, Any]] = []
+        self._t = sim.start_ms - 1
+
+    def _emit(self, type_: str, object_type: str, dbid: int, attributes: dict[str, Any] | None) -> None:
+        self._version += 1
+        t = max(self.loop.now, self._t)
+        self._t = t
+        payload: dict[str, Any] = {"object_type": object_type, "dbid": dbid, "config_version": self._version}
+        if attributes is not None:
+            payload["attributes"] = attributes
+        self.sim.em.emit(t, CFG, f"{object_type}:{dbid}", type_, payload)
+        self.changes.append(
+            {
+                "ts": t,
+                "type": type_,
+                "object_type": object_type,
+                "dbid": dbid,
+                "config_version": self._version,
+            }
+        )
+
+    def upsert(self, object_type: str, dbid: int, attributes: dict[str, Any]) -> None:
+        self._emit("ConfigUpsert", object_type, dbid, attributes)
+
+    # ------------------------------------------------------------------ objects
+    def skills(self) -> list[str]:
+        cfg = self.cfg
+        return [skill_of(q) for q in cfg.voice_queues] + ["Chat", "Email", "Outbound"]
+
+    def groups(self) -> list[str]:
+        return [f"AG_{skill_of(q)}" for q in self.cfg.voice_queues] + ["AG_Digital", "AG_Outbound"]
+
+    @staticmethod
+    def person_attributes(a: Agent) -> dict[str, Any]:
+        return {
+            "user_name": a.agent_id,
+            "employee_id": f"E{a.idx:05d}",
+            "first_name": a.first_name,
+            "last_name": a.last_name,
+            "is_agent": True,
+            "enabled": True,
+            "agent_groups": list(a.groups),
+            "skills": dict(sorted(a.skills.items())),
+            "place": a.place,
+            "extension": a.dn,
+            "media": ["voice", *a.digital],
+        }
+
+    def _agent_objects(self, a: Agent) -> None:
+        self.upsert("DN", 200_000 + a.idx, {"number": a.dn, "type": "Extension", "switch": "SIP_Switch"})
+        self.upsert("Place", 300_000 + a.idx, {"name": a.place, "dns": [a.dn]})
+        self.upsert("Person", 100_000 + a.idx, self.person_attributes(a))
+
+    def start(self) -> None:
+        self.loop.at(self.sim.start_ms, self._snapshot)
+        if self.cfg.config_changes:
+            span = self.sim.horizon_ms - self.sim.start_ms
+            s = self.sim.start_ms
+            if self.sim.agents.new_agent is not None:
+                self.loop.at(s + int(0.25 * span), self._agent_objects, self.sim.agents.new_agent)
+            if self.cfg.agents >= 2:
+                self.loop.at(s + int(0.40 * span), self._move_group, self.sim.agents.agents[1])
+            if self.cfg.agents >= 3:
+                self.loop.at(s + int(0.50 * span), self._skill_change, self.sim.agents.agents[2])
+
+    def _snapshot(self) -> None:
+        cfg = self.cfg
+        for k, name in enumerate(self.skills()):
+            self.upsert("Skill", 101 + k, {"name": name})
+        for k, name in enumerate(self.groups()):
+            self.upsert("AgentGroup", 201 + k, {"name": name})
+        for k, name in enumerate(cfg.not_ready_reasons):
+            self.upsert("ActionCode", 301 + k, {"name": name, "code": name.upper(), "type": "NotReady"})
+        base = 301 + len(cfg.not_ready_reasons)
+        for k, name in enumerate(("Sale", "NoSale", "Callback", "WrongNumber", "Unreached")):
+            self.upsert("ActionCode", base + k, {"name": name, "code": name.upper(), "type": "Disposition"})
+        queues = [(q, "voice") for q in cfg.voice_queues]
+        queues += [(q, "chat") for q in cfg.chat_queues] + [(q, "email") for q in cfg.email_queues]
+        for k, (q, media) in enumerate(queues):
+            self.upsert("Queue", 401 + k, {"name": q, "media_type": media, "type": "VirtualQueue"})
+        for k, (name, mode) in enumerate(cfg.campaigns):
+            self.upsert("Campaign", 501 + k, {"name": name, "group": "AG_Outbound", "dialing_mode": mode})
+        for k, q in enumerate(cfg.voice_queues):
+            self.upsert(
+                "DN",
+                601 + k,
+                {"number": cfg.routing_points[k], "type": "RoutingPoint", "switch": "SIP_Switch", "queue": q},
+            )
+        self.upsert(
+            "DN", 601 + len(cfg.voice_queues), {"number": cfg.ivr_dn, "type": "IVR", "switch": "SIP_Switch"}
+        )
+        new = self.sim.agents.new_agent
+        for a in self.sim.agents.agents:
+            if a is not new:
+                self._agent_objects(a)
+
+    def _move_group(self, a: Agent) -> None:
+        groups = self.groups()
+        cur = a.groups[0]
+        a.groups[0] = groups[(groups.index(cur) + 1) % len(groups)] if cur in groups else groups[0]
+        self.upsert("Person", 100_000 + a.idx, self.person_attributes(a))
+
+    def _skill_change(self, a: Agent) -> None:
+        k = sorted(a.skills)[0]
+        a.skills[k] = a.skills[k] % 10 + 1
+        self.upsert("Person", 100_000 + a.idx, self.person_attributes(a))
+
+    def delete_person(self, a: Agent) -> None:
+        self._emit("ConfigDelete", "Person", 100_000 + a.idx, None)

@@ -1,0 +1,517 @@
+"""The ground-truth ledger: what the marts must contain, computed from the simulation's state.
+
+Every timestamp is the contract's ts text; every duration is an exact integer number of
+milliseconds (the marts round to seconds). Rules follow MEASURES.md; where it leaves room:
+
+IRF rows (``parties``)
+  * One row per agent party, per IVR party, per agent-less Extension party (none are generated)
+    and per queue party whose stay ended Abandoned or Cleared (the interaction ended there).
+  * RING/DIAL: ``Ringing``/``Dialing`` -> ``Established``, else -> ``Released``. HOLD: number of
+    ``Held``; sum of ``Held`` -> ``Retrieved`` (or -> ``Released``). TALK: ``Established`` ->
+    ``Released`` minus the hold time.
+  * QUEUE_DURATION / ROUTING_POINT_DURATION / LAST_VQUEUE: walk back from the party's
+    ``initiator_party_id`` while the initiator is a mediation party (Queue or RoutingPoint): each
+    Queue adds its segment's MEDIATION_DURATION (the first one met is LAST_VQUEUE), each
+    RoutingPoint adds PartyAdded -> Released. The walk stops at any other party or a null
+    initiator. So a queue party's own IRF row has QUEUE_DURATION 0 and LAST_VQUEUE null; a party
+    reached by a direct transfer, a consultation or a dial has 0 and null.
+  * CONS_INIT_COUNT: on the consulting agent's held party of the original call.
+  * AFTER_CALL_WORK: MEASURES.md's rule, applied to the agent's state events and parties.
+  * RESOURCE_ROLE: reason Transfer -> ReceivedTransfer; Conference -> ReceivedConference; on a
+    Consult call the Dialing party -> InitiatedConsult, the reason-Consult party ->
+    ReceivedConsult; else a Dialing party -> Initiated; else Received.
+  * TECHNICAL_RESULT / RESULT_REASON: the abandon rows first (customer = the External party of an
+    Inbound call; its Released inside [Ringing, Established-or-own-Released] of a never
+    established party -> Abandoned/AbandonedWhileRinging; inside [Held, Retrieved-or-own-Released]
+    -> Abandoned/AbandonedFromHold; both bounds inclusive, and at or before the party's own
+    Released); queue rows by the stay's result; then the cause table.
+
+MSF rows (``mediation_segments``): one per queue party; see voice.py for the three endings.
+
+Agent states: per session, from the raw state events (LoginNR = NotReady without reason,
+Ready, NotReady(reason), AfterCallWork) and Busy (voice: any party between its first of
+Ringing/Dialing/Established and its Released; digital: any offer between Offered and its end),
+priority AfterCallWork > NotReady > Busy > Ready, merged into maximal runs that tile the session.
+The last run of an open session has a null end. Reason rows: runs of (workmode, reason_code)
+while NotReady or AfterCallWork; the login NotReady counts as (AuxWork, null); digital
+MediaNotReady counts as AuxWork.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .model import Agent, Offer, Party, Session
+from .timefmt import ts_opt, ts_str
+
+if TYPE_CHECKING:
+    from .simulation import Simulation
+
+LEDGER_FILES: tuple[str, ...] = (
+    "interactions",
+    "parties",
+    "mediation_segments",
+    "agent_sessions",
+    "agent_states",
+    "agent_state_reasons",
+    "digital",
+    "outbound",
+    "anomalies",
+)
+
+MEDIATION = ("Queue", "RoutingPoint")
+
+
+@dataclass
+class Ledger:
+    interactions: list[dict[str, Any]] = field(default_factory=list)
+    parties: list[dict[str, Any]] = field(default_factory=list)
+    mediation_segments: list[dict[str, Any]] = field(default_factory=list)
+    agent_sessions: list[dict[str, Any]] = field(default_factory=list)
+    agent_states: list[dict[str, Any]] = field(default_factory=list)
+    agent_state_reasons: list[dict[str, Any]] = field(default_factory=list)
+    digital: list[dict[str, Any]] = field(default_factory=list)
+    outbound: list[dict[str, Any]] = field(default_factory=list)
+    anomalies: list[dict[str, Any]] = field(default_factory=list)
+
+    def files(self) -> dict[str, list[dict[str, Any]]]:
+        return {name: getattr(self, name) for name in LEDGER_FILES}
+
+
+# ---------------------------------------------------------------------- party measures
+def segment_end(qp: Party) -> int:
+    end = qp.diverted if qp.diverted is not None else qp.released
+    assert end is not None
+    return end
+
+
+def role_of(p: Party) -> str:
+    if p.reason == "Transfer":
+        return "ReceivedTransfer"
+    if p.reason == "Conference":
+        return "ReceivedConference"
+    if p.call.call_type == "Consult":
+        return "InitiatedConsult" if p.dialing is not None else "ReceivedConsult"
+    if p.dialing is not None:
+        return "Initiated"
+    return "Received"
+
+
+def result_of(p: Party) -> tuple[str, str]:
+    call = p.call
+    rel = p.released
+    if p.dn_type == "Queue":
+        return (
+            ("Abandoned", "AbandonedWhileQueued") if p.result == "Abandoned" else ("Cleared", "Unspecified")
+        )
+    cust = call.customer if call.call_type == "Inbound" else None
+    c_rel = cust.released if cust is not None else None
+    if c_rel is not None and rel is not None and c_rel <= rel:
+        if p.ringing is not None and p.established is None and p.ringing <= c_rel:
+            return "Abandoned", "AbandonedWhileRinging"
+        for h, r in p.holds:
+            assert h is not None
+            if h <= c_rel <= (r if r is not None else rel):
+                return "Abandoned", "AbandonedFromHold"
+    cause = p.cause
+    if cause == "Normal" and p.established is not None:
+        return "Completed", "Unspecified"
+    if cause in ("Transferred", "Conferenced"):
+        return cause, "Unspecified"
+    if cause == "NoAnswer" and p.established is None:
+        return "Redirected", "NoAnswer"
+    if cause in ("Redirected", "Rejected"):
+        return cause, "Unspecified"
+    return "Unknown", f"{cause}"
+
+
+def _walk(p: Party) -> tuple[int, int, str | None]:
+    q_ms = rp_ms = 0
+    last_vq: str | None = None
+    i = p.initiator
+    while i is not None and i.dn_type in MEDIATION:
+        if i.dn_type == "Queue":
+            assert i.queued is not None
+            q_ms += segment_end(i) - i.queued
+            if last_vq is None:
+                last_vq = i.queue
+        else:
+            assert i.released is not None
+            rp_ms += i.released - i.added
+        i = i.initiator
+    return q_ms, rp_ms, last_vq
+
+
+def has_irf_row(p: Party) -> bool:
+    if p.agent is not None or p.dn_type in ("IVR", "Extension"):
+        return True
+    return p.dn_type == "Queue" and p.result in ("Abandoned", "Cleared")
+
+
+def party_row(p: Party, acw: dict[int, list[int | None]]) -> dict[str, Any]:
+    call = p.call
+    rel = p.released
+    assert rel is not None, f"party {p.party_id} never released"
+    ring_ms = dial_ms = talk_ms = 0
+    if p.ringing is not None:
+        ring_ms = (p.established if p.established is not None else rel) - p.ringing
+    if p.dialing is not None:
+        dial_ms = (p.established if p.established is not None else rel) - p.dialing
+    hold_ms = 0
+    for h, r in p.holds:
+        assert h is not None
+        hold_ms += (r if r is not None else rel) - h
+    if p.established is not None:
+        talk_ms = rel - p.established - hold_ms
+    q_ms, rp_ms, last_vq = _walk(p)
+    role = role_of(p)
+    result, reason = result_of(p)
+    a = acw.get(id(p))
+    return {
+        "call_id": call.call_id,
+        "thread_id": call.thread.thread_id,
+        "party_id": p.party_id,
+        "call_type": call.call_type,
+        "agent_id": p.agent.agent_id if p.agent is not None else None,
+        "dn": p.dn,
+        "dn_type": p.dn_type,
+        "join_reason": p.reason,
+        "initiator_party_id": p.initiator.party_id if p.initiator is not None else None,
+        "start_ts": ts_str(p.added),
+        "end_ts": ts_str(rel),
+        "ring_count": int(p.ringing is not None),
+        "ring_ms": ring_ms,
+        "dial_count": int(p.dialing is not None),
+        "dial_ms": dial_ms,
+        "talk_count": int(p.established is not None),
+        "talk_ms": talk_ms,
+        "hold_count": len(p.holds),
+        "hold_ms": hold_ms,
+        "acw_count": a[0] if a else 0,
+        "acw_ms": a[1] if a else 0,
+        "queue_ms": q_ms,
+        "routing_point_ms": rp_ms,
+        "cons_init_count": p.cons_init,
+        "resource_role": role,
+        "technical_result": result,
+        "result_reason": reason,
+        "last_vqueue": last_vq,
+        "release_cause": p.cause,
+    }
+
+
+def acw_attribution(a: Agent) -> dict[int, list[int | None]]:
+    """MEASURES.md's after-call-work rule for one agent: id(party) -> [count, ms]."""
+    out: dict[int, list[int | None]] = {}
+    changes: list[int] = []
+    acw_starts: list[int] = []
+    for s in a.sessions:
+        for t, raw, _ in s.changes:
+            changes.append(t)
+            if raw == "ACW":
+                acw_starts.append(t)
+        if s.end is not None and s.ended_by == "logout":
+            changes.append(s.end)
+    if not acw_starts:
+        return out
+    changes.sort()
+    rd = sorted(t for p in a.parties for t in (p.ringing, p.dialing) if t is not None)
+    rels = sorted((p.released, p.party_id, p) for p in a.parties if p.released is not None)
+    rel_ts = [x[0] for x in rels]
+    for st in acw_starts:
+        k = bisect_right(rel_ts, st) - 1
+        if k < 0:
+            continue
+        p = rels[k][2]
+        j = bisect_left(rd, p.released)
+        if j < len(rd) and rd[j] < st:
+            continue  # a Ringing/Dialing came between the release and the after-call work
+        ends = []
+        c = bisect_right(changes, st)
+        if c < len(changes):
+            ends.append(changes[c])
+        r = bisect_right(rd, st)
+        if r < len(rd):
+            ends.append(rd[r])
+        dur = min(ends) - st if ends else None
+        cur = out.setdefault(id(p), [0, 0])
+        cur[0] = (cur[0] or 0) + 1
+        cur[1] = None if dur is None or cur[1] is None else cur[1] + dur
+    return out
+
+
+# ---------------------------------------------------------------------- agent states
+def _display(raw: str | None, busy: bool) -> str:
+    if raw == "ACW":
+        return "AfterCallWork"
+    if raw in ("NotReady", "LoginNR"):
+        return "NotReady"
+    return "Busy" if busy else "Ready"
+
+
+def _push(runs: list[list[Any]], state: Any, s: int, e: int | None) -> None:
+    if e is not None and e <= s:
+        return
+    if runs and runs[-1][0] == state and runs[-1][2] == s:
+        runs[-1][2] = e
+    else:
+        runs.append([state, s, e])
+
+
+def state_runs(session: Session, busy: list[tuple[int, int | None]]) -> list[list[Any]]:
+    """Maximal displayed-state runs [state, start, end] tiling the session."""
+    ev: list[tuple[int, int, str | None, int]] = [(t, 1, raw, 0) for t, raw, _ in session.changes]
+    end = session.end
+    for s, e in busy:
+        ev.append((s, 0, None, 1))
+        if e is not None:
+            ev.append((e, 0, None, -1))
+    ev.sort(key=lambda x: (x[0], x[1]))
+    runs: list[list[Any]] = []
+    raw: str | None = None
+    nbusy = 0
+    i = 0
+    cur: str | None = None
+    cur_start = session.start
+    while i < len(ev):
+        t = ev[i][0]
+        if end is not None and t > end:
+            break
+        while i < len(ev) and ev[i][0] == t:
+            _, kind, r, d = ev[i]
+            if kind == 1:
+                raw = r
+            else:
+                nbusy += d
+            i += 1
+        st = _display(raw, nbusy > 0)
+        if st != cur:
+            if cur is not None:
+                _push(runs, cur, cur_start, t)
+            cur, cur_start = st, t
+    if cur is not None:
+        _push(runs, cur, cur_start, end)
+    return runs
+
+
+def reason_runs(session: Session, media: str) -> list[list[Any]]:
+    runs: list[list[Any]] = []
+    cur: tuple[str, str | None] | None = None
+    cur_start = session.start
+    for t, raw, reason in session.changes:
+        if raw == "LoginNR":
+            key: tuple[str, str | None] | None = ("AuxWork", None)
+        elif raw == "NotReady":
+            key = ("AuxWork", reason)
+        elif raw == "ACW":
+            key = ("AfterCallWork", reason)
+        else:
+            key = None
+        if key != cur:
+            if cur is not None:
+                _push(runs, cur, cur_start, t)
+            cur, cur_start = key, t
+    if cur is not None:
+        _push(runs, cur, cur_start, session.end)
+    return runs
+
+
+def _busy_voice(a: Agent) -> list[tuple[int, int | None]]:
+    return [(p.busy_from, p.released) for p in a.parties if p.busy_from is not None]
+
+
+def _busy_offers(offers: list[Offer]) -> list[tuple[int, int | None]]:
+    return [(o.offered, o.end) for o in offers]
+
+
+def _in_session(busy: list[tuple[int, int | None]], s: Session) -> list[tuple[int, int | None]]:
+    return [(b, e) for b, e in busy if b >= s.start and (s.end is None or b < s.end)]
+
+
+def _agent_rows(led: Ledger, a: Agent) -> None:
+    per_media: list[tuple[str, list[Session], list[tuple[int, int | None]]]] = [
+        ("voice", a.sessions, _busy_voice(a))
+    ]
+    for m in sorted(a.media):
+        ms = a.media[m]
+        per_media.append((m, ms.sessions, _busy_offers(ms.offers)))
+    for media, sessions, busy in per_media:
+        for s in sessions:
+            led.agent_sessions.append(
+                {
+                    "agent_id": a.agent_id,
+                    "media": media,
+                    "start_ts": ts_str(s.start),
+                    "end_ts": ts_opt(s.end),
+                    "duration_ms": None if s.end is None else s.end - s.start,
+                    "ended_by": s.ended_by,
+                }
+            )
+            for st, b, e in state_runs(s, _in_session(busy, s)):
+                led.agent_states.append(
+                    {
+                        "agent_id": a.agent_id,
+                        "media": media,
+                        "session_start_ts": ts_str(s.start),
+                        "state": st,
+                        "start_ts": ts_str(b),
+                        "end_ts": ts_opt(e),
+                        "duration_ms": None if e is None else e - b,
+                    }
+                )
+            for (wm, rc), b, e in reason_runs(s, media):
+                led.agent_state_reasons.append(
+                    {
+                        "agent_id": a.agent_id,
+                        "media": media,
+                        "session_start_ts": ts_str(s.start),
+                        "workmode": wm,
+                        "reason_code": rc,
+                        "start_ts": ts_str(b),
+                        "end_ts": ts_opt(e),
+                        "duration_ms": None if e is None else e - b,
+                    }
+                )
+
+
+# ---------------------------------------------------------------------- build
+def build_ledger(sim: Simulation) -> Ledger:
+    led = Ledger()
+    acw: dict[int, list[int | None]] = {}
+    for a in sim.agents.agents:
+        acw.update(acw_attribution(a))
+
+    # voice
+    for th in sim.voice.threads:
+        first = th.calls[0]
+        end = max(c.t for c in th.calls)
+        led.interactions.append(
+            {
+                "interaction_key": th.thread_id,
+                "media_type": "voice",
+                "interaction_type": first.call_type,
+                "start_ts": ts_str(first.created),
+                "end_ts": ts_str(end),
+                "source_address": first.ani,
+                "target_address": first.dnis,
+                "status": "completed",
+                "call_ended": all(not c.lost_end for c in th.calls),
+                "call_ids": [c.call_id for c in th.calls],
+            }
+        )
+        for c in th.calls:
+            for p in c.parties:
+                if has_irf_row(p):
+                    led.parties.append(party_row(p, acw))
+                if p.dn_type == "Queue" and p.queued is not None:
+                    end_ms = segment_end(p)
+                    dur = end_ms - p.queued
+                    led.mediation_segments.append(
+                        {
+                            "call_id": c.call_id,
+                            "thread_id": th.thread_id,
+                            "party_id": p.party_id,
+                            "queue": p.queue,
+                            "start_ts": ts_str(p.queued),
+                            "end_ts": ts_str(end_ms),
+                            "duration_ms": dur,
+                            "technical_result": p.result,
+                            "short_abandoned": p.result == "Abandoned"
+                            and dur <= int(sim.cfg.short_abandon_threshold_s * 1000),
+                            "target_party_id": p.target.party_id if p.target is not None else None,
+                        }
+                    )
+
+    # digital
+    for itx in sim.digital.itxs:
+        led.interactions.append(
+            {
+                "interaction_key": itx.itx_id,
+                "media_type": itx.media,
+                "interaction_type": "Inbound",
+                "start_ts": ts_str(itx.created),
+                "end_ts": ts_opt(itx.completed),
+                "source_address": itx.customer_id,
+                "target_address": itx.stays[0][0] if itx.stays else None,
+                "status": "completed" if itx.completed is not None else "active",
+                "call_ended": None,
+                "call_ids": [],
+            }
+        )
+        queue_ms = sum((e if e is not None else itx.t) - s for _, s, e in itx.stays)
+        handle_ms = 0
+        for o in itx.offers:
+            if o.outcome == "Accepted" and o.outcome_ts is not None and o.end is not None:
+                handle_ms += o.end - o.outcome_ts
+        led.digital.append(
+            {
+                "itx_id": itx.itx_id,
+                "media_type": itx.media,
+                "direction": "Inbound",
+                "customer_id": itx.customer_id,
+                "start_ts": ts_str(itx.created),
+                "end_ts": ts_opt(itx.completed),
+                "outcome": itx.reason,
+                "queues": [q for q, _, _ in itx.stays],
+                "queue_ms": queue_ms,
+                "handle_ms": handle_ms,
+                "offers": len(itx.offers),
+                "accepted": sum(1 for o in itx.offers if o.outcome == "Accepted"),
+                "rejected": sum(1 for o in itx.offers if o.outcome == "Rejected"),
+                "timed_out": sum(1 for o in itx.offers if o.outcome == "OfferTimedOut"),
+                "transfers": itx.transfers,
+                "agents": [o.agent.agent_id for o in itx.offers if o.outcome == "Accepted"],
+            }
+        )
+
+    # outbound
+    party_rows = {r["party_id"]: r for r in led.parties}
+    for rec in sim.outbound.records:
+        if not rec.attempts:
+            continue
+        ap = rec.agent_party
+        row = party_rows.get(ap.party_id) if ap is not None else None
+        led.outbound.append(
+            {
+                "campaign_id": rec.campaign,
+                "record_id": rec.record_id,
+                "chain_id": rec.chain_id,
+                "contact": rec.contact,
+                "attempts": [
+                    {
+                        "attempt": x.attempt,
+                        "call_id": x.call_id,
+                        "dialed_ts": ts_str(x.dialed),
+                        "result": x.result,
+                        "result_ts": ts_opt(x.result_ts),
+                    }
+                    for x in rec.attempts
+                ],
+                "final_result": rec.attempts[-1].result,
+                "disposition": rec.disposition,
+                "completed_ts": ts_opt(rec.completed),
+                "agent_id": ap.agent.agent_id if ap is not None and ap.agent is not None else None,
+                "talk_ms": row["talk_ms"] if row else 0,
+                "hold_ms": row["hold_ms"] if row else 0,
+                "acw_ms": row["acw_ms"] if row else 0,
+                "handle_ms": (row["talk_ms"] + row["hold_ms"] + (row["acw_ms"] or 0)) if row else 0,
+            }
+        )
+
+    for a in sim.agents.agents:
+        _agent_rows(led, a)
+
+    led.anomalies = [dict(x, ts=ts_str(x["ts"])) for x in sim.voice.anomalies]
+
+    # deterministic order (ts texts and ids have fixed widths, so text order is time order)
+    led.interactions.sort(key=lambda r: (r["start_ts"], r["interaction_key"]))
+    led.parties.sort(key=lambda r: (r["start_ts"], r["call_id"], r["party_id"]))
+    led.mediation_segments.sort(key=lambda r: (r["start_ts"], r["call_id"], r["party_id"]))
+    for name in ("agent_sessions", "agent_states", "agent_state_reasons"):
+        getattr(led, name).sort(key=lambda r: (r["agent_id"], r["media"], r["start_ts"]))
+    led.digital.sort(key=lambda r: (r["start_ts"], r["itx_id"]))
+    led.outbound.sort(key=lambda r: (r["attempts"][0]["dialed_ts"], r["record_id"]))
+    led.anomalies.sort(key=lambda r: (r["ts"], r["call_id"]))
+    return led
