@@ -48,7 +48,7 @@ class Simulation:
         self.cfg = cfg
         self.run_tag = run_tag(cfg)
         self.start_ms = to_ms(cfg.start)
-        self.horizon_ms = self.start_ms + int(round(cfg.duration_hours * MS_PER_HOUR))
+        self.horizon_ms = self.start_ms + round(cfg.duration_hours * MS_PER_HOUR)
         self.loop = EventLoop(self.start_ms)
         self.em = Emitter(cfg.tenant, self.run_tag, cfg.redundant_sources, cfg.redundant_share, cfg.seed)
         self.ids = IdFactory(self.run_tag)
@@ -66,6 +66,16 @@ class Simulation:
     def accepting(self) -> bool:
         """Before the horizon: new work may start."""
         return self.loop.now < self.horizon_ms
+
+    def result(self) -> SimulationResult:
+        """Ledger, delivery options and summary of a finished run."""
+        cfg = self.cfg
+        ledger = build_ledger(self)
+        deliveries, late = apply_delivery(
+            self.em.deliveries, cfg.seed, cfg.shuffle_mode, cfg.shuffle_window, cfg.late_share
+        )
+        summary = _summary(self, deliveries, ledger, late)
+        return SimulationResult(cfg, self.run_tag, deliveries, ledger, summary)
 
     def run(self, progress: Progress | None = None) -> None:
         self.config.start()
@@ -132,12 +142,6 @@ def _summary(sim: Simulation, deliveries: list[Delivery], ledger: Ledger, late: 
 
 def simulate(cfg: SimulationConfig | None = None, progress: Progress | None = None) -> SimulationResult:
     """Run a simulation. Deterministic: the same config gives byte-identical deliveries and ledger."""
-    cfg = cfg or SimulationConfig()
-    sim = Simulation(cfg)
+    sim = Simulation(cfg or SimulationConfig())
     sim.run(progress)
-    ledger = build_ledger(sim)
-    deliveries, late = apply_delivery(
-        sim.em.deliveries, cfg.seed, cfg.shuffle_mode, cfg.shuffle_window, cfg.late_share
-    )
-    summary = _summary(sim, deliveries, ledger, late)
-    return SimulationResult(cfg, sim.run_tag, deliveries, ledger, summary)
+    return sim.result()
