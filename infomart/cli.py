@@ -280,8 +280,9 @@ def ingest_archive(
     from ingest.archive_ingester import ArchiveError, ArchiveIngester, find_archives
 
     settings = _settings()
+    skipped: list[Path] = []
     try:
-        archives = find_archives(paths, settings, topic)
+        archives = find_archives(paths, settings, topic, skipped)
     except ArchiveError as exc:
         raise _fail(str(exc), 2) from None
     dsn = _dsn(settings)
@@ -313,6 +314,9 @@ def ingest_archive(
     _print_counts("events landed from archives", {t: stats.events.get(t, 0) for t in LOGICAL_TOPICS})
     if stats.skipped_files:
         out.print(f"{stats.skipped_files} file(s) already ingested earlier: skipped")
+    if skipped:
+        names = ", ".join(str(p) for p in skipped[:5]) + (" ..." if len(skipped) > 5 else "")
+        out.print(f"[yellow]{len(skipped)} file(s) left out: no topic in their name[/yellow]: {names}")
     if stats.rejects:
         out.print(f"[yellow]{stats.rejects:,} lines rejected[/yellow]: see raw.rejects")
 

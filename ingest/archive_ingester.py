@@ -68,21 +68,33 @@ def _topic_of(path: Path, names: dict[str, str]) -> str | None:
     return None
 
 
-def find_archives(paths: list[Path], settings: Settings, topic: str | None = None) -> list[ArchiveFile]:
+def find_archives(
+    paths: list[Path], settings: Settings, topic: str | None = None, skipped: list[Path] | None = None
+) -> list[ArchiveFile]:
+    """Archives to ingest. A file named on the command line must have a topic; a file found by
+    walking a folder without one (e.g. the simulator's ledger/) is left out and appended to
+    ``skipped`` so the caller can say so."""
     names = {t: t for t in LOGICAL_TOPICS} | {k: v for v, k in settings.topics.by_logical().items()}
     if topic is not None and topic not in names:
         raise ArchiveError(f"--topic {topic!r} is not a topic; use one of {', '.join(LOGICAL_TOPICS)}")
-    files: list[Path] = []
+    files: list[tuple[Path, bool]] = []  # (file, named explicitly)
     for p in paths:
         if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith(SUFFIXES)))
+            files.extend(
+                (f, False) for f in sorted(p.rglob("*")) if f.is_file() and f.name.endswith(SUFFIXES)
+            )
         elif p.is_file():
-            files.append(p)
+            files.append((p, True))
         else:
             raise ArchiveError(f"{p}: no such file or folder")
     found = []
-    for f in files:
+    for f, named in files:
         t = names[topic] if topic else _topic_of(f, names)
+        if t is None and not named:
+            log.warning("%s: no topic in its name or its folder's name, left out", f)
+            if skipped is not None:
+                skipped.append(f)
+            continue
         if t is None:
             raise ArchiveError(
                 f"{f}: cannot tell its topic; name it <topic>*.ndjson[.gz], put it in a folder named after "

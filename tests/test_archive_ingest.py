@@ -186,3 +186,14 @@ def test_unknown_topic_file_is_a_clear_error(settings: Settings, tmp_path: Path)
     with pytest.raises(ArchiveError, match="no such file"):
         find_archives([tmp_path / "missing.ndjson"], settings)
     assert find_archives([f], settings, topic="voice-callthread")[0].topic == "voice-callthread"
+
+
+def test_folder_walk_leaves_out_files_without_a_topic(
+    settings: Settings, events: EventFactory, tmp_path: Path
+):
+    _write(tmp_path / "voice-callthread.ndjson", [orjson.dumps(_call_events(events, 1)[0])])
+    _write(tmp_path / "ledger" / "parties.ndjson", [b'{"not": "an event"}'])
+    skipped: list[Path] = []
+    found = find_archives([tmp_path], settings, skipped=skipped)
+    assert [a.path.name for a in found] == ["voice-callthread.ndjson"]
+    assert skipped == [tmp_path / "ledger" / "parties.ndjson"]

@@ -1,0 +1,104 @@
+"""The whole path with simulated events: archives and Kafka, redundant sources, shuffled and
+late delivery, several cycles -> staging holds exactly the logical events, whatever happened."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import psycopg
+
+from infomart.publish import publish
+from infomart.settings import LOGICAL_TOPICS, Settings
+from infomart.simulator import SimulationConfig, simulate, write_ndjson
+from infomart.transform import transform
+from ingest.archive_ingester import ArchiveIngester, find_archives
+from ingest.kafka_client import make_producer
+from ingest.kafka_ingester import KafkaIngester
+from tests.test_staging import STAGING, _staging_rows
+
+STAGING_OF = dict(zip(LOGICAL_TOPICS, STAGING, strict=True))
+
+
+def _logical_ids(deliveries) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+    ids: dict[str, set[str]] = {t: set() for t in LOGICAL_TOPICS}
+    for d in deliveries:
+        ids[d.topic].add(orjson.loads(d.value)["id"])
+    return ids
+
+
+def _staging_ids(dsn: str) -> dict[str, set[str]]:
+    with psycopg.connect(dsn) as conn:
+        return {
+            t: {r[0] for r in conn.execute(f"select event_id from staging.{m}")}
+            for t, m in STAGING_OF.items()
+        }
+
+
+def test_messy_delivery_over_two_paths_gives_exactly_the_logical_events(settings: Settings, tmp_path: Path):
+    dsn: str = settings.pg_dsn  # type: ignore[assignment]
+    messy = simulate(
+        SimulationConfig(
+            seed=11, agents=12, duration_hours=2, redundant_sources=True, shuffle="full", late_share=0.05
+        )
+    )
+    clean = simulate(SimulationConfig(seed=11, agents=12, duration_hours=2))
+    expected = _logical_ids(clean.deliveries)
+    assert _logical_ids(messy.deliveries) == expected  # the delivery options change delivery, not events
+    assert len(messy.deliveries) > sum(len(v) for v in expected.values())  # there are duplicates to remove
+
+    # first half of the messy stream through Kafka, with a transform; then all of it as archives
+    half = len(messy.deliveries) // 2
+    producer = make_producer(settings, settings.kafka_bootstrap_servers, client="confluent")  # type: ignore[arg-type]
+    publish(messy.deliveries[:half], producer, settings.topics.by_logical(), partitions=3)
+    producer.close()
+    ing = KafkaIngester(settings, dsn, settings.kafka_bootstrap_servers)  # type: ignore[arg-type]
+    ing.run(until_drained=True)
+    ing.close()
+    transform(settings, dsn, tests=False)
+    write_ndjson(messy, tmp_path / "archive", gzip=True)
+    arch = ArchiveIngester(settings, dsn)
+    stats = arch.ingest(find_archives([tmp_path / "archive"], settings))
+    arch.close()
+    assert stats.rejects == 0
+    result = transform(settings, dsn)  # with the data tests
+    assert not result.failures()
+    assert _staging_ids(dsn) == expected
+    incremental = _staging_rows(dsn)
+
+    # the clean stream in a fresh full refresh gives the very same rows
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in ("voice_callthread", "voice_agentstate", "digital_itx", "digital_agentstate"):
+            conn.execute(f"truncate raw.{table}")
+        conn.execute("truncate raw.voice_outbound, raw.gca_cfg, raw.archive_files")
+    write_ndjson(clean, tmp_path / "clean")
+    arch = ArchiveIngester(settings, dsn)
+    arch.ingest(find_archives([tmp_path / "clean"], settings))
+    arch.close()
+    transform(settings, dsn, full_refresh=True, tests=False)
+    assert _staging_rows(dsn) == incremental
+
+
+def test_readme_demo_runs_on_its_own_embedded_services(tmp_path: Path):
+    """The README's first command, minus the set-up that ./dev does: `infomart demo`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INFOMART_", "PG"))}
+    env["INFOMART_HOME"] = str(Path("/tmp") / f"imdemo-{os.getpid()}")
+    cmd = [sys.executable, "-m", "infomart.cli"]
+    try:
+        done = subprocess.run(
+            [*cmd, "demo", "--hours", "1", "--agents", "6"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert "staging.stg_events__voice_callthread" in done.stdout
+        assert "rejected: 0" in done.stdout
+        assert "demo finished" in done.stdout
+    finally:
+        subprocess.run([*cmd, "embedded", "stop"], env=env, capture_output=True, timeout=60)
+        subprocess.run(["rm", "-rf", env["INFOMART_HOME"]], check=False)
