@@ -48,6 +48,7 @@ class Emitter:
 
     def __init__(self, tenant: str, tag: str, redundant: bool, redundant_share: float, seed: int) -> None:
         self.tenant = tenant
+        self._tenant_json = orjson.dumps(tenant).decode()
         self.tag = tag
         self._buf: list[tuple[int, int, int, str, str, dict[str, Any]]] = []
         self._n = 0
@@ -80,6 +81,8 @@ class Emitter:
             self._out(*heapq.heappop(buf))
 
     def _out(self, ts: int, _n: int, topic: int, key: str, type_: str, payload: dict[str, Any]) -> None:
+        # The envelope is written as text (its fields are plain ASCII; the tenant is JSON-encoded
+        # once) and the payload by orjson: the same bytes as orjson.dumps of the merged object.
         assert ts >= self.last_ts, "events must leave the emitter in time order"
         self.last_ts = ts
         if self.first_ts is None:
@@ -90,27 +93,27 @@ class Emitter:
         self._seq[source] = seq
         n = self._fam_n.get(fam, 0) + 1
         self._fam_n[fam] = n
-        env: dict[str, Any] = {
-            "id": f"{fam}-{self.tag}-{n:09d}",
-            "tenant": self.tenant,
-            "source": source,
-            "seq": seq,
-            "ts": ts_str(ts),
-            "type": type_,
-            "v": 1,
-        }
-        env.update(payload)
+        ev_id = f"{fam}-{self.tag}-{n:09d}"
+        tail = f'"ts":"{ts_str(ts)}","type":"{type_}","v":1'
+        body = orjson.dumps(payload)
+        body = (b"," + body[1:]) if len(body) > 2 else b"}"
+        value = (
+            f'{{"id":"{ev_id}","tenant":{self._tenant_json},"source":"{source}","seq":{seq},{tail}'.encode()
+            + body
+        )
         tname = TOPICS[topic]
-        self.deliveries.append(Delivery(tname, key, orjson.dumps(env)))
+        self.deliveries.append(Delivery(tname, key, value))
         self.event_count += 1
         tk = (tname, type_)
         self.type_counts[tk] = self.type_counts.get(tk, 0) + 1
         if self._redundant and topic <= VOICE_AGENT and self._red_rng.random() < self._red_share:
             pseq = self._seq.get(PEER_SOURCE, 0) + 1
             self._seq[PEER_SOURCE] = pseq
-            env["source"] = PEER_SOURCE
-            env["seq"] = pseq
-            self.deliveries.append(Delivery(tname, key, orjson.dumps(env)))
+            copy = (
+                f'{{"id":"{ev_id}","tenant":{self._tenant_json},"source":"{PEER_SOURCE}","seq":{pseq},{tail}'.encode()
+                + body
+            )
+            self.deliveries.append(Delivery(tname, key, copy))
             self.copy_count += 1
 
     @property

@@ -12,34 +12,35 @@ class IdFactory:
     """Sequential, run-tagged ids: ``c-<tag>-00000001`` (call), ``t-`` (thread), ``p-`` (party),
     ``i-`` (digital interaction), ``r-`` (outbound record), ``ch-`` (outbound chain)."""
 
-    __slots__ = ("_n", "tag")
+    __slots__ = ("_c", "_ch", "_i", "_p", "_r", "_t", "tag")
 
     def __init__(self, tag: str) -> None:
         self.tag = tag
-        self._n = {"c": 0, "t": 0, "p": 0, "i": 0, "r": 0, "ch": 0}
-
-    def _next(self, kind: str, width: int) -> str:
-        n = self._n[kind] + 1
-        self._n[kind] = n
-        return f"{kind}-{self.tag}-{n:0{width}d}"
+        self._c = self._t = self._p = self._i = self._r = self._ch = 0
 
     def call(self) -> str:
-        return self._next("c", 8)
+        self._c += 1
+        return f"c-{self.tag}-{self._c:08d}"
 
     def thread(self) -> str:
-        return self._next("t", 8)
+        self._t += 1
+        return f"t-{self.tag}-{self._t:08d}"
 
     def party(self) -> str:
-        return self._next("p", 9)
+        self._p += 1
+        return f"p-{self.tag}-{self._p:09d}"
 
     def itx(self) -> str:
-        return self._next("i", 8)
+        self._i += 1
+        return f"i-{self.tag}-{self._i:08d}"
 
     def record(self) -> str:
-        return self._next("r", 7)
+        self._r += 1
+        return f"r-{self.tag}-{self._r:07d}"
 
     def chain(self) -> str:
-        return self._next("ch", 7)
+        self._ch += 1
+        return f"ch-{self.tag}-{self._ch:07d}"
 
 
 def agent_id(i: int) -> str:
