@@ -524,3 +524,28 @@ def test_default_run_is_clean() -> None:
     segs = res.ledger.mediation_segments
     ab = sum(1 for m in segs if m["technical_result"] == "Abandoned")
     assert 0.02 * len(segs) < ab < 0.2 * len(segs)
+
+
+def test_deterministic_across_processes_and_hash_seeds() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib\n"
+        "from infomart.simulator import SimulationConfig, simulate\n"
+        "r = simulate(SimulationConfig(agents=6, duration_hours=0.75, config_changes=True, shuffle=True))\n"
+        "h = hashlib.sha256()\n"
+        "[h.update(d.key.encode() + d.value) for d in r.deliveries]\n"
+        "print(h.hexdigest())\n"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**__import__("os").environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(outs) == 1
