@@ -62,7 +62,7 @@ class SimulationConfig:
     patience_mean_s: float = 180.0
     short_abandon_share: float = 0.03  # callers with a patience under the short-abandon threshold
     short_abandon_threshold_s: float = 10.0
-    clear_share: float = 0.01  # routing gives up on the call after 30-120 s
+    clear_share: float = 0.01  # stays routing finds no target for: cleared after 5-60 s
     queue_timeout_s: float = 900.0  # routing clears any stay this long
     rona_share: float = 0.05
     redirect_share: float = 0.02

@@ -20,8 +20,10 @@ Parties
         queue party), then the queue party ``Released(Normal)``: result Diverted, END_TS = Diverted;
       - customer ``Released(Normal)``, then the queue party ``Released(Abandoned)``, then
         ``CallEnded``: result Abandoned, END_TS = the queue party's Released;
-      - queue party ``Released(Normal)`` without Diverted (routing gave up), then the customer
-        ``Released(Normal)`` and ``CallEnded``: result Cleared.
+      - queue party ``Released(Normal)`` without Diverted (routing gave up: a ``clear_share`` of
+        stays has no possible target and is cleared after 5-60 s, and any stay is cleared after
+        ``queue_timeout_s``), then the customer ``Released(Normal)`` and ``CallEnded``: result
+        Cleared.
     Short abandon: result Abandoned and duration <= 10 000 ms. No abandon duration is generated
     within 600 ms of the 10 s threshold, so exact-ms and rounded-seconds rules agree.
   * Queue parties are added with reason ``Route`` (from a routing point: initiator = it; a
@@ -384,16 +386,18 @@ class VoiceModel:
         qp.queue = q
         qp.queued = t
         call.vq = q
-        self.sim.router.enqueue(qp)
         if self.rng.random() < 0.2:
             self.user_data(call, {"vq": q})
         self.loop.at(t + self._patience_ms(), self._abandon_in_queue, qp)
         if self.rng.random() < self.cfg.clear_share:
-            self.loop.at(t + self.rng.randint(30, 120) * MS_PER_S, self._clear, qp)
+            # routing finds no target for this call (e.g. no agent group may take it) and clears it
+            qp.waiting = True
+            self.loop.at(t + self.rng.randint(5, 60) * MS_PER_S, self._clear, qp)
+            return
+        self.sim.router.enqueue(qp)
         self.loop.at(t + int(self.cfg.queue_timeout_s * 1000), self._clear, qp)
-        self.loop.at(
-            t + self.rng.randint(50, max(51, self.cfg.routing_delay_max_ms)), self.sim.router.try_route, qp
-        )
+        delay = self.rng.randint(50, max(51, self.cfg.routing_delay_max_ms))
+        self.loop.at(t + delay, self.sim.router.try_route, qp)
 
     def _abandon_in_queue(self, qp: Party) -> None:
         if not qp.waiting:
