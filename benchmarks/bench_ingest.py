@@ -65,9 +65,18 @@ def generate(n: int) -> list[Delivery]:
 
 
 # ------------------------------------------------------------------ workers (child processes)
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: Linux carries that over from
+    the parent across fork and exec, so a child would report the driver's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def worker(args: argparse.Namespace) -> None:
     settings = _settings(args.dsn, args.bootstrap or "127.0.0.1:1", args.prefix, args.client, args.batch)
-    if args.stage == "copy":
+    if args.worker == "copy":
         from ingest.archive_ingester import _lines, find_archives
         from ingest.landing import Batch, ensure_raw_schema, write_batch
 
@@ -85,7 +94,7 @@ def worker(args: argparse.Namespace) -> None:
                 write_batch(conn, batch, lambda cur: None)
                 n += batch.event_count
         seconds = time.perf_counter() - started
-    elif args.stage == "archive":
+    elif args.worker == "archive":
         from ingest.archive_ingester import ArchiveIngester, find_archives
 
         archives = find_archives([Path(args.data)], settings)
@@ -102,7 +111,7 @@ def worker(args: argparse.Namespace) -> None:
         stats = ing.run(until_drained=True)
         seconds = time.perf_counter() - started
         n = stats.total + stats.rejects
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_rss_mb()
     print(json.dumps({"events": n, "seconds": seconds, "peak_rss_mb": peak_mb}))
 
 

@@ -26,6 +26,7 @@ from infomart import metrics
 from infomart.settings import LOGICAL_TOPICS, Settings
 from ingest.contract import Contract
 from ingest.landing import Batch, Reject, ensure_raw_schema, write_batch
+from ingest.pipeline import OrderedWriter
 
 log = logging.getLogger(__name__)
 
@@ -160,24 +161,43 @@ class ArchiveIngester:
         line_no = 0
         done_bytes = 0
         batch = Batch("archive")
-        for line_no, line in enumerate(_lines(af.path), start=1):
-            done_bytes += len(line) + 1
-            if line_no <= skip:
-                continue
-            if line.strip():
-                _, reason = check(af.topic, line)
-                if reason is None:
-                    batch.add(af.topic, line, name, line_no)
-                else:
-                    batch.rejects.append(Reject(af.topic, reason, line, file=name, line=line_no))
-            if len(batch) >= batch_size:
-                self._flush(af, batch, line_no, False, stats)
-                batch = Batch("archive")
-                if progress:
-                    progress(af, done_bytes, stats)
-        self._flush(af, batch, max(line_no, skip), True, stats)
-        if progress:
-            progress(af, done_bytes, stats)
+        writer = OrderedWriter()  # validate the next batch while the previous one lands
+        try:
+            for line_no, line in enumerate(_lines(af.path), start=1):
+                done_bytes += len(line) + 1
+                if line_no <= skip:
+                    continue
+                if line.strip():
+                    _, reason = check(af.topic, line)
+                    if reason is None:
+                        batch.add(af.topic, line, name, line_no)
+                    else:
+                        batch.rejects.append(Reject(af.topic, reason, line, file=name, line=line_no))
+                if len(batch) >= batch_size:
+                    writer.submit(self._lander(af, batch, line_no, False, stats, done_bytes, progress))
+                    batch = Batch("archive")
+            writer.submit(self._lander(af, batch, max(line_no, skip), True, stats, done_bytes, progress))
+        finally:
+            writer.close()
+
+    def _lander(
+        self,
+        af: ArchiveFile,
+        batch: Batch,
+        lines_done: int,
+        completed: bool,
+        stats: ArchiveStats,
+        done_bytes: int,
+        progress: Progress | None,
+    ) -> Callable[[], None]:
+        """The landing of one batch, to run on the writer thread."""
+
+        def land() -> None:
+            self._flush(af, batch, lines_done, completed, stats)
+            if progress:
+                progress(af, done_bytes, stats)
+
+        return land
 
     def _flush(
         self, af: ArchiveFile, batch: Batch, lines_done: int, completed: bool, stats: ArchiveStats

@@ -219,7 +219,15 @@ class ConfluentConsumer:
     def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
         from confluent_kafka import TopicPartition as CTP
 
-        return {tp: self._consumer.get_watermark_offsets(CTP(*tp), timeout=10)[1] for tp in tps}
+        # librdkafka keeps each partition's high watermark from its fetch responses; asking the
+        # broker costs a round trip per partition (~0.25 s on tansu), so only where none is cached
+        out: dict[TopicPartition, int] = {}
+        for tp in tps:
+            high = self._consumer.get_watermark_offsets(CTP(*tp), cached=True)[1]
+            if high < 0:
+                high = self._consumer.get_watermark_offsets(CTP(*tp), timeout=10)[1]
+            out[tp] = high
+        return out
 
     def close(self) -> None:
         self._consumer.close()

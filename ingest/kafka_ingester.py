@@ -21,6 +21,7 @@ from infomart.settings import Settings
 from ingest.contract import Contract
 from ingest.kafka_client import Consumer, TopicPartition, make_consumer
 from ingest.landing import Batch, Reject, ensure_raw_schema, write_batch
+from ingest.pipeline import OrderedWriter
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +116,25 @@ class KafkaIngester:
     ) -> IngestStats:
         stats = IngestStats()
         self.discover(stats)
-        last_discover = time.monotonic()
         batch_size = self.settings.batch_size
+        writer = OrderedWriter()
+        try:
+            self._loop(stats, writer, until_drained, progress, rediscover_s, max_batch_wait_s, batch_size)
+        finally:
+            writer.close()
+        return stats
+
+    def _loop(
+        self,
+        stats: IngestStats,
+        writer: OrderedWriter,
+        until_drained: bool,
+        progress: Progress | None,
+        rediscover_s: float,
+        max_batch_wait_s: float,
+        batch_size: int,
+    ) -> None:
+        last_discover = time.monotonic()
         while not self.stop.is_set():
             batch = Batch("kafka")
             batch_positions: dict[TopicPartition, int] = {}
@@ -127,13 +145,10 @@ class KafkaIngester:
                     break
                 self._validate(msgs, batch, batch_positions)
             if batch_positions:
-                refused = write_batch(self.conn, batch, self._save_offsets(batch_positions))
-                self.positions.update(batch_positions)
-                self._count(stats, batch, refused)
-                if progress:
-                    progress(stats, None)
+                writer.submit(lambda b=batch, bp=batch_positions: self._land(b, bp, stats, progress))
                 continue
-            # nothing arrived in this round
+            # nothing arrived in this round: let the last batch commit before looking at positions
+            writer.wait()
             if time.monotonic() - last_discover > rediscover_s:
                 self.discover(stats)
                 last_discover = time.monotonic()
@@ -143,7 +158,20 @@ class KafkaIngester:
                     progress(stats, left)
                 if left == 0:
                     break
-        return stats
+
+    def _land(
+        self,
+        batch: Batch,
+        batch_positions: dict[TopicPartition, int],
+        stats: IngestStats,
+        progress: Progress | None,
+    ) -> None:
+        """Runs on the writer thread: commit rows, rejects and offsets, then account for them."""
+        refused = write_batch(self.conn, batch, self._save_offsets(batch_positions))
+        self.positions.update(batch_positions)
+        self._count(stats, batch, refused)
+        if progress:
+            progress(stats, None)
 
     def _validate(self, msgs: list, batch: Batch, batch_positions: dict[TopicPartition, int]) -> None:
         check = self.contract.check
