@@ -1,0 +1,44 @@
+{{
+    config(
+        unique_key='call_id',
+        incremental_strategy='delete+insert',
+        post_hook=[
+            "create unique index if not exists {{ this.identifier }}__call_id on {{ this }} (call_id)",
+            "create index if not exists {{ this.identifier }}__thread_id on {{ this }} (thread_id)",
+            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
+        ]
+    )
+}}
+
+with
+
+touched_calls as (
+    select distinct call_id
+    from {{ ref('stg_events__voice_callthread') }}
+    where {{ since_watermark('landed_at') }}
+),
+
+call_events as (
+    select events.*
+    from {{ ref('stg_events__voice_callthread') }} as events
+    inner join touched_calls on events.call_id = touched_calls.call_id
+),
+
+calls as (
+    select
+        call_id,
+        max(case when event_type = 'CallCreated' then thread_id end) as thread_id,
+        max(case when event_type = 'CallCreated' then call_type end) as call_type,
+        max(case when event_type = 'CallCreated' then ani end) as ani,
+        max(case when event_type = 'CallCreated' then dnis end) as dnis,
+        min(case when event_type = 'CallCreated' then event_ts end) as created_ts,
+        min(case when event_type = 'CallEnded' then event_ts end) as call_ended_ts,
+        min(event_ts) as first_event_ts,
+        max(event_ts) as last_event_ts,
+        count(*) as event_count,
+        max(landed_at) as last_landed_at
+    from call_events
+    group by call_id
+)
+
+select * from calls
