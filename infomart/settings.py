@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     pg_dsn: str | None = Field(
         default=None, description="PostgreSQL DSN (URI or key=value). Unset: embedded PostgreSQL."
     )
+    config_db_dsn: str | None = Field(
+        default=None,
+        description="Configuration Database DSN. Unset: database cfgdb_<tenant> on the Info Mart server.",
+    )
     kafka_bootstrap_servers: str | None = Field(
         default=None, description="host:port[,host:port]. Unset: embedded local broker (tansu)."
     )
