@@ -137,7 +137,8 @@ def transform(
     quiet: bool = True,
 ) -> TransformResult:
     """Build the models (and run their data tests unless ``tests`` is False)."""
-    args = ["build"] if tests else ["run"]
+    # build runs seeds, snapshots and models in dependency order; without tests it skips only tests
+    args = ["build"] if tests else ["build", "--exclude-resource-type", "test", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")
     return run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet)

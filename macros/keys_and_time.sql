@@ -10,7 +10,7 @@
 
 {#- Milliseconds from one timestamp to another (event time). -#}
 {% macro ms_between(start_ts, end_ts) -%}
-    {{ dbt.datediff(start_ts, end_ts, 'millisecond') }}
+    cast({{ dbt.datediff(start_ts, end_ts, 'millisecond') }} as bigint)
 {%- endmacro %}
 
 {#- MEASURES.md: durations are exact milliseconds, summed first, rounded half up to seconds once. -#}

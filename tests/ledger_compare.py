@@ -1,0 +1,137 @@
+"""Compare the voice marts to the simulator's ground-truth ledger, row by row.
+
+Used by the tests; also runnable by hand against any database holding a simulated day:
+``python -m tests.ledger_compare DSN LEDGER_DIR``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import orjson
+import psycopg
+
+
+def seconds(ms: int) -> int:
+    """MEASURES.md: exact milliseconds rounded half up to seconds once."""
+    return (ms + 500) // 1000
+
+
+def _ledger(ledger_dir: Path, name: str) -> list[dict]:
+    return [orjson.loads(line) for line in (ledger_dir / name).read_bytes().splitlines() if line.strip()]
+
+
+def _ts(value: object) -> str | None:
+    if value is None:
+        return None
+    text = value.isoformat(timespec="milliseconds")  # type: ignore[attr-defined]
+    return text.replace("+00:00", "Z")
+
+
+IRF_FIELDS = {
+    # ledger field: (IRF column, transform of the ledger value)
+    "agent_id": ("agent_id", None),
+    "dn_type": ("dn_type", None),
+    "start_ts": ("start_ts", None),
+    "end_ts": ("end_ts", None),
+    "ring_count": ("ring_count", None),
+    "ring_ms": ("ring_ms", None),
+    "dial_count": ("dial_count", None),
+    "dial_ms": ("dial_ms", None),
+    "talk_count": ("talk_count", None),
+    "talk_ms": ("talk_ms", None),
+    "hold_count": ("hold_count", None),
+    "hold_ms": ("hold_ms", None),
+    "acw_count": ("after_call_work_count", None),
+    "acw_ms": ("after_call_work_ms", None),
+    "queue_ms": ("queue_ms", None),
+    "routing_point_ms": ("routing_point_ms", None),
+    "cons_init_count": ("cons_init_count", None),
+    "resource_role": ("resource_role", None),
+    "technical_result": ("technical_result", None),
+    "result_reason": ("result_reason", None),
+    "last_vqueue": ("last_vqueue_name", None),
+}
+IRF_SECONDS = {
+    "ring_ms": "ring_duration",
+    "dial_ms": "dial_duration",
+    "talk_ms": "talk_duration",
+    "hold_ms": "hold_duration",
+    "acw_ms": "after_call_work_duration",
+    "queue_ms": "queue_duration",
+    "routing_point_ms": "routing_point_duration",
+}
+
+
+class Mismatch(AssertionError):
+    pass
+
+
+def compare_irf(dsn: str, ledger_dir: Path) -> int:
+    expected = {(r["call_id"], r["party_id"]): r for r in _ledger(ledger_dir, "parties.ndjson")}
+    cols = sorted({c for c, _ in IRF_FIELDS.values()} | set(IRF_SECONDS.values()))
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            f"select media_server_ixn_id, party_id, {', '.join(cols)} from infomart.interaction_resource_fact"
+        ).fetchall()
+    actual = {(r[0], r[1]): dict(zip(cols, r[2:], strict=True)) for r in rows}
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    if missing or extra:
+        raise Mismatch(
+            f"IRF rows: {len(actual)} built, {len(expected)} in the ledger; missing {len(missing)} "
+            f"(first {missing[:3]}), extra {len(extra)} (first {extra[:3]}: "
+            f"{[actual[k] for k in extra[:1]]})"
+        )
+    for key in sorted(expected):
+        exp, act = expected[key], actual[key]
+        for field, (col, _) in IRF_FIELDS.items():
+            got = act[col]
+            if field.endswith("_ts"):
+                got = _ts(got)
+            if got != exp[field]:
+                raise Mismatch(f"IRF {key} {field}: ledger {exp[field]!r}, mart {col}={got!r}\nledger: {exp}\nmart: {act}")
+        for field, col in IRF_SECONDS.items():
+            if act[col] != seconds(exp[field]):
+                raise Mismatch(f"IRF {key} {col}: ledger {exp[field]} ms -> {seconds(exp[field])} s, mart {act[col]}")
+    return len(expected)
+
+
+def compare_msf(dsn: str, ledger_dir: Path) -> int:
+    expected = {(r["call_id"], r["party_id"]): r for r in _ledger(ledger_dir, "mediation_segments.ndjson")}
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "select media_server_ixn_id, party_id, queue_name, start_ts, end_ts, mediation_duration_ms,"
+            " mediation_duration, technical_result, short_abandoned_flag, target_party_id"
+            " from infomart.mediation_segment_fact"
+        ).fetchall()
+    actual = {(r[0], r[1]): r[2:] for r in rows}
+    if set(actual) != set(expected):
+        raise Mismatch(
+            f"MSF rows: {len(actual)} built, {len(expected)} in the ledger; "
+            f"missing {sorted(set(expected) - set(actual))[:3]}, extra {sorted(set(actual) - set(expected))[:3]}"
+        )
+    for key in sorted(expected):
+        e = expected[key]
+        want = (
+            e["queue"],
+            e["start_ts"],
+            e["end_ts"],
+            e["duration_ms"],
+            seconds(e["duration_ms"]),
+            e["technical_result"],
+            1 if e["short_abandoned"] else 0,
+            e["target_party_id"],
+        )
+        a = actual[key]
+        got = (a[0], _ts(a[1]), _ts(a[2]), *a[3:])
+        if got != want:
+            raise Mismatch(f"MSF {key}: ledger {want}, mart {got}")
+    return len(expected)
+
+
+if __name__ == "__main__":
+    dsn, ledger = sys.argv[1], Path(sys.argv[2])
+    print("IRF rows equal to the ledger:", compare_irf(dsn, ledger))
+    print("MSF rows equal to the ledger:", compare_msf(dsn, ledger))
