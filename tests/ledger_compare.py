@@ -131,7 +131,49 @@ def compare_msf(dsn: str, ledger_dir: Path) -> int:
     return len(expected)
 
 
+def compare_interactions(dsn: str, ledger_dir: Path, call_timeout_hours: int = 4) -> int:
+    """Every INTERACTION_FACT row against the ledger. A thread that lost its CallEnded is closed
+    at its last event only once the timeout has passed (MEASURES.md): until then the mart shows
+    it active with no end, where the ledger (which knows the call is over) shows it completed."""
+    expected = {r["interaction_key"]: r for r in _ledger(ledger_dir, "interactions.ndjson")}
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "select f.media_server_root_ixn_id, lower(m.media_name_code), f.start_ts, f.end_ts, f.source_address,"
+            " f.target_address, f.status, i.interaction_type"
+            " from infomart.interaction_fact f join infomart.media_type m using (media_type_key)"
+            " left join infomart.interaction_type i using (interaction_type_key)"
+        ).fetchall()
+        now = conn.execute("select max(event_ts) from staging.stg_events__voice_callthread").fetchone()[0]  # type: ignore[index]
+    actual = {r[0]: r[1:] for r in rows}
+    if set(actual) != set(expected):
+        raise Mismatch(
+            f"INTERACTION_FACT rows: {len(actual)} built, {len(expected)} in the ledger; missing "
+            f"{sorted(set(expected) - set(actual))[:3]}, extra {sorted(set(actual) - set(expected))[:3]}"
+        )
+    from datetime import timedelta
+
+    for key in sorted(expected):
+        e = expected[key]
+        end, status = e["end_ts"], e["status"]
+        if e["media_type"] == "voice" and e["call_ended"] is False:
+            last = actual[key][2]
+            if last is None or _ts(last) != end:
+                from datetime import datetime
+
+                last_event = datetime.fromisoformat(end.replace("Z", "+00:00"))
+                if last_event > now - timedelta(hours=call_timeout_hours):
+                    end, status = None, "active"
+        want = (e["media_type"], e["start_ts"], end, e["source_address"], e["target_address"], status,
+                e["interaction_type"])  # fmt: skip
+        a = actual[key]
+        got = (a[0], _ts(a[1]), _ts(a[2]), a[3], a[4], a[5], a[6])
+        if got != want:
+            raise Mismatch(f"INTERACTION_FACT {key}: ledger {want}, mart {got}")
+    return len(expected)
+
+
 if __name__ == "__main__":
     dsn, ledger = sys.argv[1], Path(sys.argv[2])
     print("IRF rows equal to the ledger:", compare_irf(dsn, ledger))
     print("MSF rows equal to the ledger:", compare_msf(dsn, ledger))
+    print("INTERACTION_FACT rows equal to the ledger:", compare_interactions(dsn, ledger))
