@@ -28,6 +28,7 @@ from rich.progress import (
 from rich.table import Table
 
 from infomart import embedded
+from infomart.cli_config import config_adapter, config_db_app
 from infomart.settings import LOGICAL_TOPICS, Settings, SettingsError, load_settings
 from infomart.transform import TransformError, transform
 
@@ -40,6 +41,8 @@ ingest_app = typer.Typer(help="Land events in the raw tables.", no_args_is_help=
 embedded_app = typer.Typer(help="The embedded PostgreSQL and broker.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(embedded_app, name="embedded")
+app.add_typer(config_db_app, name="config-db")
+app.command("config-adapter")(config_adapter)
 
 console = Console(stderr=True)
 out = Console()
