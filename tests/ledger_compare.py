@@ -7,6 +7,7 @@ Used by the tests; also runnable by hand against any database holding a simulate
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -91,10 +92,15 @@ def compare_irf(dsn: str, ledger_dir: Path) -> int:
             if field.endswith("_ts"):
                 got = _ts(got)
             if got != exp[field]:
-                raise Mismatch(f"IRF {key} {field}: ledger {exp[field]!r}, mart {col}={got!r}\nledger: {exp}\nmart: {act}")
+                raise Mismatch(
+                    f"IRF {key} {field}: ledger {exp[field]!r}, mart {col}={got!r}"
+                    f"\nledger: {exp}\nmart: {act}"
+                )
         for field, col in IRF_SECONDS.items():
             if act[col] != seconds(exp[field]):
-                raise Mismatch(f"IRF {key} {col}: ledger {exp[field]} ms -> {seconds(exp[field])} s, mart {act[col]}")
+                raise Mismatch(
+                    f"IRF {key} {col}: ledger {exp[field]} ms -> {seconds(exp[field])} s, mart {act[col]}"
+                )
     return len(expected)
 
 
@@ -110,7 +116,8 @@ def compare_msf(dsn: str, ledger_dir: Path) -> int:
     if set(actual) != set(expected):
         raise Mismatch(
             f"MSF rows: {len(actual)} built, {len(expected)} in the ledger; "
-            f"missing {sorted(set(expected) - set(actual))[:3]}, extra {sorted(set(actual) - set(expected))[:3]}"
+            f"missing {sorted(set(expected) - set(actual))[:3]}, "
+            f"extra {sorted(set(actual) - set(expected))[:3]}"
         )
     for key in sorted(expected):
         e = expected[key]
@@ -138,8 +145,8 @@ def compare_interactions(dsn: str, ledger_dir: Path, call_timeout_hours: int = 4
     expected = {r["interaction_key"]: r for r in _ledger(ledger_dir, "interactions.ndjson")}
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
-            "select f.media_server_root_ixn_id, lower(m.media_name_code), f.start_ts, f.end_ts, f.source_address,"
-            " f.target_address, f.status, i.interaction_type"
+            "select f.media_server_root_ixn_id, lower(m.media_name_code), f.start_ts, f.end_ts,"
+            " f.source_address, f.target_address, f.status, i.interaction_type"
             " from infomart.interaction_fact f join infomart.media_type m using (media_type_key)"
             " left join infomart.interaction_type i using (interaction_type_key)"
         ).fetchall()
@@ -150,16 +157,12 @@ def compare_interactions(dsn: str, ledger_dir: Path, call_timeout_hours: int = 4
             f"INTERACTION_FACT rows: {len(actual)} built, {len(expected)} in the ledger; missing "
             f"{sorted(set(expected) - set(actual))[:3]}, extra {sorted(set(actual) - set(expected))[:3]}"
         )
-    from datetime import timedelta
-
     for key in sorted(expected):
         e = expected[key]
         end, status = e["end_ts"], e["status"]
         if e["media_type"] == "voice" and e["call_ended"] is False:
             last = actual[key][2]
             if last is None or _ts(last) != end:
-                from datetime import datetime
-
                 last_event = datetime.fromisoformat(end.replace("Z", "+00:00"))
                 if last_event > now - timedelta(hours=call_timeout_hours):
                     end, status = None, "active"

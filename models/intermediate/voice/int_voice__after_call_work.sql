@@ -10,14 +10,14 @@
     )
 }}
 
-{#- After-call work attributed to parties (MEASURES.md): an AgentNotReady with
+{# After-call work attributed to parties (MEASURES.md): an AgentNotReady with
     workmode=AfterCallWork that starts at or after a party's Released and before the agent's
     next Ringing or Dialing belongs to the agent's last released party. It lasts until the
     agent's next state event (AgentReady, AgentNotReady with another workmode, AgentLogout,
     AgentLogin) or next Ringing or Dialing, whichever is first. Consecutive AfterCallWork
     NotReady events (a new reason code, say) continue one interval. An interval with no end
-    yet has a null end_ts and counts no duration until it ends. Recomputed for every agent
-    touched by newly landed agent-state events or call parties. -#}
+    yet has a null end_ts and counts no duration until it enders. Recomputed for every agent
+    touched by newly landed agent-state events or call parties. #}
 
 with
 
@@ -64,7 +64,8 @@ party_releases as (
     where parties.released_ts is not null
 ),
 
-{#- every event that can end an ACW interval, with the interval starts among them -#}
+
+{# every event that can end an ACW interval, with the interval starts among them #}
 agent_timeline as (
     select
         agent_id,
@@ -93,7 +94,8 @@ sequenced as (
     window agent_order as (partition by agent_id order by event_ts, tie_break)
 ),
 
-{#- an interval starts at an ACW event that does not continue an ACW interval -#}
+
+{# an interval starts at an ACW event that does not continue an ACW interval #}
 interval_starts as (
     select
         agent_id,
@@ -105,19 +107,20 @@ interval_starts as (
 
 interval_ends as (
     select
-        starts.agent_id,
-        starts.start_ts,
-        min(ends.event_ts) as end_ts
-    from interval_starts as starts
-    left join sequenced as ends
+        acw_starts.agent_id,
+        acw_starts.start_ts,
+        min(enders.event_ts) as end_ts
+    from interval_starts as acw_starts
+    left join sequenced as enders
         on
-            starts.agent_id = ends.agent_id
-            and ends.event_ts > starts.start_ts
-            and ends.kind <> 'acw'
-    group by starts.agent_id, starts.start_ts
+            acw_starts.agent_id = enders.agent_id
+            and acw_starts.start_ts < enders.event_ts
+            and enders.kind <> 'acw'
+    group by acw_starts.agent_id, acw_starts.start_ts
 ),
 
-{#- the last party the agent released at or before the start, with no ring or dial between -#}
+
+{# the last party the agent released at or before the start, with no ring or dial between #}
 last_release as (
     select
         intervals.agent_id,
@@ -131,7 +134,7 @@ last_release as (
         ) as release_rank
     from interval_ends as intervals
     inner join party_releases as releases
-        on intervals.agent_id = releases.agent_id and releases.released_ts <= intervals.start_ts
+        on intervals.agent_id = releases.agent_id and intervals.start_ts >= releases.released_ts
 ),
 
 attributed as (

@@ -11,10 +11,10 @@
     )
 }}
 
-{#- One row per party of a call: its whole life from the call's events. Recomputed for every
+{# One row per party of a call: its whole life from the call's events. Recomputed for every
     call touched by newly landed events, from all of that call's events, so late and
     out-of-order events only ever cause a recomputation. Ordering inside a party is by
-    (event_ts, seq). -#}
+    (event_ts, seq). #}
 
 with
 
@@ -87,8 +87,9 @@ hold_sequence as (
     window party_order as (partition by call_id, party_id order by event_ts, seq)
 ),
 
-{#- a hold lasts until the party's next Retrieved or Released; a second Held first ends it too
-    (a contradiction, reported by int_voice__event_anomalies) -#}
+
+{# a hold lasts until the party's next Retrieved or Released; a second Held first ends it too
+    (a contradiction, reported by int_voice__event_anomalies) #}
 holds as (
     select
         call_id,
@@ -99,7 +100,8 @@ holds as (
     where event_type = 'Held'
 ),
 
-{#- the customer: the External party of an inbound call (first one added) -#}
+
+{# the customer: the External party of an inbound call (first one added) #}
 customers as (
     select
         party_lives.call_id,
@@ -121,7 +123,8 @@ hold_totals as (
         max(case when holds.hold_end_ts is null then 1 else 0 end) as has_open_hold,
         max(
             case
-                when customers.released_ts >= holds.held_ts
+                when
+                    customers.released_ts >= holds.held_ts
                     and (holds.hold_end_ts is null or customers.released_ts <= holds.hold_end_ts)
                     then 1
                 else 0

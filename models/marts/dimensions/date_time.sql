@@ -1,9 +1,14 @@
-{{ config(materialized='table', post_hook=["create unique index if not exists {{ this.identifier }}__key on {{ this }} (date_time_key)"]) }}
+{{
+    config(
+        materialized='table',
+        post_hook=["create unique index if not exists {{ this.identifier }}__key on {{ this }} (date_time_key)"]
+    )
+}}
 
-{#- DATE_TIME (GIM): one row per 15 minutes, keyed by the UTC epoch seconds of its start
+{# DATE_TIME (GIM): one row per 15 minutes, keyed by the UTC epoch seconds of its start
     (macro date_time_key), from var('date_time_start') or the first event if earlier, filled
     var('date_time_days_ahead') days ahead of today like GIM's maintenance job. Calendar
-    columns in UTC and in var('reporting_time_zone'). -#}
+    columns in UTC and in var('reporting_time_zone'). #}
 
 with
 
@@ -27,11 +32,12 @@ bounds as (
 ),
 
 slots as (
-    select generate_series(
-        date_trunc('day', bounds.first_ts at time zone 'UTC') at time zone 'UTC',
-        bounds.last_ts,
-        interval '15 minutes'
-    ) as slot_start
+    select
+        generate_series(
+            date_trunc('day', bounds.first_ts at time zone 'UTC') at time zone 'UTC',
+            bounds.last_ts,
+            interval '15 minutes'
+        ) as slot_start
     from bounds
 ),
 

@@ -9,10 +9,10 @@
     )
 }}
 
-{#- RESOURCE_ (GIM): every agent, DN and queue seen in events, with a deterministic key
+{# RESOURCE_ (GIM): every agent, DN and queue seen in events, with a deterministic key
     (macro resource_key) so facts can compute it without a lookup, plus the unknown member
     (key -1) for references that resolve to nothing. RESOURCE_NAME is the agent_id, the DN
-    number, or the queue name. Names and attributes from configuration come with issue #4. -#}
+    number, or the queue name. Names and attributes from configuration come with issue #4. #}
 
 with
 
@@ -51,7 +51,8 @@ seen as (
         'Agent' as resource_type,
         'Agent' as resource_subtype,
         agent_id as resource_name
-    from voice_parties where agent_id is not null
+    from voice_parties
+    where agent_id is not null
     union
     select
         'Agent' as resource_type,
@@ -63,37 +64,43 @@ seen as (
         'Agent' as resource_type,
         'Agent' as resource_subtype,
         agent_id as resource_name
-    from digital where agent_id is not null
+    from digital
+    where agent_id is not null
     union
     select
         'Agent' as resource_type,
         'Agent' as resource_subtype,
         to_agent_id as resource_name
-    from digital where to_agent_id is not null
+    from digital
+    where to_agent_id is not null
     union
     select
         'Queue' as resource_type,
         'VirtualQueue' as resource_subtype,
         coalesce(queue, dn) as resource_name
-    from voice_parties where dn_type = 'Queue'
+    from voice_parties
+    where dn_type = 'Queue'
     union
     select
         'Queue' as resource_type,
         'VirtualQueue' as resource_subtype,
         queue as resource_name
-    from digital where queue is not null
+    from digital
+    where queue is not null
     union
     select
         'Queue' as resource_type,
         'VirtualQueue' as resource_subtype,
         to_queue as resource_name
-    from digital where to_queue is not null
+    from digital
+    where to_queue is not null
     union
     select
         'DN' as resource_type,
         dn_type as resource_subtype,
         dn as resource_name
-    from voice_parties where dn_type in ('RoutingPoint', 'IVR', 'Extension') and dn is not null
+    from voice_parties
+    where dn_type in ('RoutingPoint', 'IVR', 'Extension') and dn is not null
 ),
 
 landing as (

@@ -11,13 +11,13 @@
     )
 }}
 
-{#- INTERACTION_FACT (MEASURES.md): one row per voice call thread and per digital interaction.
+{# INTERACTION_FACT (MEASURES.md): one row per voice call thread and per digital interaction.
     START_TS is the first event; END_TS the CallEnded of the thread's last call (Completed for
     digital). A call whose CallEnded never comes is closed at its last event once it has had
     no activity for var('call_timeout_hours'), measured against the latest event time seen in
     staging (never the wall clock, so rebuilds give the same rows). Until every call of the
     thread has ended the row is active with a null END_TS. Active rows are re-examined on
-    every run, because the timeout can pass without a new event of theirs. -#}
+    every run, because the timeout can pass without a new event of theirs. #}
 
 with
 

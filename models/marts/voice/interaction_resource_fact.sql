@@ -12,11 +12,11 @@
     )
 }}
 
-{#- INTERACTION_RESOURCE_FACT (MEASURES.md): one row per handling party of a voice call (every
+{# INTERACTION_RESOURCE_FACT (MEASURES.md): one row per handling party of a voice call (every
     agent party, every IVR party, every agent-less Extension party) plus one row for a queue
     party where the interaction ended in it (abandoned or cleared in queue). Recomputed per
     call thread: a thread is touched when any of its calls' events, or the after-call work of
-    one of its agents, landed since the last run. -#}
+    one of its agents, landed since the last run. #}
 
 with recursive
 
@@ -38,17 +38,22 @@ thread_parties as (
     inner join touched_threads on coalesce(parties.thread_id, parties.call_id) = touched_threads.root_id
 ),
 
-{#- the mediation path that delivered the call to a party: walk back through
-    initiator_party_id while the initiator is a Queue or RoutingPoint party -#}
-mediation_path (call_id, party_id, step_party_id, depth, queue_ms, routing_point_ms, last_vqueue) as (
+
+{# the mediation path that delivered the call to a party: walk back through
+    initiator_party_id while the initiator is a Queue or RoutingPoint party #}
+mediation_path (call_id, party_id, step_party_id, walk_depth, queue_ms, routing_point_ms, last_vqueue) as (
     select
         handled.call_id,
         handled.party_id,
         mediator.party_id as step_party_id,
-        1 as depth,
+        1 as walk_depth,
         case
             when mediator.dn_type = 'Queue'
-                then coalesce({{ ms_between('mediator.queued_ts', 'coalesce(mediator.diverted_ts, mediator.released_ts)') }}, 0)
+                then
+                    coalesce(
+                        {{ ms_between('mediator.queued_ts', 'coalesce(mediator.diverted_ts, mediator.released_ts)') }},
+                        0
+                    )
             else 0
         end as queue_ms,
         case
@@ -63,28 +68,34 @@ mediation_path (call_id, party_id, step_party_id, depth, queue_ms, routing_point
     where mediator.dn_type in ('Queue', 'RoutingPoint')
     union all
     select
-        path.call_id,
-        path.party_id,
+        walked.call_id,
+        walked.party_id,
         mediator.party_id as step_party_id,
-        path.depth + 1 as depth,
-        path.queue_ms + case
+        walked.walk_depth + 1 as walk_depth,
+        walked.queue_ms + case
             when mediator.dn_type = 'Queue'
-                then coalesce({{ ms_between('mediator.queued_ts', 'coalesce(mediator.diverted_ts, mediator.released_ts)') }}, 0)
+                then
+                    coalesce(
+                        {{ ms_between('mediator.queued_ts', 'coalesce(mediator.diverted_ts, mediator.released_ts)') }},
+                        0
+                    )
             else 0
         end as queue_ms,
-        path.routing_point_ms + case
+        walked.routing_point_ms + case
             when mediator.dn_type = 'RoutingPoint'
                 then coalesce({{ ms_between('mediator.added_ts', 'mediator.released_ts') }}, 0)
             else 0
         end as routing_point_ms,
-        coalesce(path.last_vqueue, case when mediator.dn_type = 'Queue' then coalesce(mediator.queue, mediator.dn) end)
+        coalesce(
+            walked.last_vqueue, case when mediator.dn_type = 'Queue' then coalesce(mediator.queue, mediator.dn) end
+        )
             as last_vqueue
-    from mediation_path as path
+    from mediation_path as walked
     inner join thread_parties as step
-        on path.call_id = step.call_id and path.step_party_id = step.party_id
+        on walked.call_id = step.call_id and walked.step_party_id = step.party_id
     inner join thread_parties as mediator
         on step.call_id = mediator.call_id and step.initiator_party_id = mediator.party_id
-    where mediator.dn_type in ('Queue', 'RoutingPoint') and path.depth < 20
+    where mediator.dn_type in ('Queue', 'RoutingPoint') and walked.walk_depth < 20
 ),
 
 mediation as (
@@ -93,7 +104,7 @@ mediation as (
         party_id,
         max(queue_ms) as queue_ms,
         max(routing_point_ms) as routing_point_ms,
-        (array_agg(last_vqueue order by depth desc))[1] as last_vqueue
+        (array_agg(last_vqueue order by walk_depth desc))[1] as last_vqueue
     from mediation_path
     group by call_id, party_id
 ),
@@ -110,8 +121,9 @@ after_call_work as (
     group by acw.call_id, acw.party_id
 ),
 
-{#- a consultation call is counted on the party its originator held in the same thread while
-    it was started (the originator's party with Dialing on the Consult call) -#}
+
+{# a consultation call is counted on the party its originator held in the same thread while
+    it was started (the originator's party with Dialing on the Consult call) #}
 consult_origins as (
     select
         call_id as consult_call_id,
@@ -136,8 +148,8 @@ consult_initiators as (
             origins.root_id = coalesce(parties.thread_id, parties.call_id)
             and origins.agent_id = parties.agent_id
             and parties.call_type <> 'Consult'
-            and parties.added_ts <= origins.consult_ts
-            and (parties.released_ts is null or parties.released_ts >= origins.consult_ts)
+            and origins.consult_ts >= parties.added_ts
+            and (parties.released_ts is null or origins.consult_ts <= parties.released_ts)
 ),
 
 consults_started as (
@@ -162,7 +174,8 @@ handling_parties as (
             else 'Received'
         end as resource_role,
         case
-            when dn_type = 'Queue' and diverted_ts is null and released_ts is not null
+            when
+                dn_type = 'Queue' and diverted_ts is null and released_ts is not null
                 and (
                     release_cause = 'Abandoned'
                     or (customer_released_ts >= queued_ts and customer_released_ts <= released_ts)
@@ -192,7 +205,7 @@ measured as (
         handling_parties.*,
         {{ ms_between('ringing_ts', 'coalesce(established_ts, released_ts)') }} as ring_ms,
         {{ ms_between('dialing_ts', 'coalesce(established_ts, released_ts)') }} as dial_ms,
-        {{ ms_between('established_ts', 'released_ts') }} - hold_ms as talk_ms
+        {{ ms_between('established_ts', 'released_ts') }} - handling_parties.hold_ms as talk_ms
     from handling_parties
 ),
 

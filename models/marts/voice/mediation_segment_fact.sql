@@ -11,8 +11,8 @@
     )
 }}
 
-{#- One row per stay in a queue: a Queue party from its Queued to its Diverted, or to its
-    Released (MEASURES.md). Open stays are active rows with a null end. -#}
+{# One row per stay in a queue: a Queue party from its Queued to its Diverted, or to its
+    Released (MEASURES.md). Open stays are active rows with a null end. #}
 
 with
 

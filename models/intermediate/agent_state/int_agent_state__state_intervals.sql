@@ -1,0 +1,314 @@
+{{
+    config(
+        unique_key=['agent_id', 'media'],
+        incremental_strategy='delete+insert',
+        post_hook=[
+            "create unique index if not exists {{ this.identifier }}__interval on {{ this }} (agent_id, media, start_ts)",
+            "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
+            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
+        ]
+    )
+}}
+
+{#- Displayed agent state per media (MEASURES.md SM_RES_STATE_FACT): maximal runs of one state
+    that tile each session from login to its end.
+    1. The session's boundaries: its start, its state events, and the start and end of every
+       busy interval that starts in it (one ending at or after the session's end is cut there;
+       one starting outside every session is ignored).
+    2. Elementary intervals between consecutive boundaries; in each, the raw state is the last
+       state event at or before it (login = NotReady without reason) and Busy = at least one
+       busy interval open.
+    3. Displayed state by priority AfterCallWork > NotReady > Busy > Ready.
+    4. Consecutive intervals of the same state merged into one run (gaps and islands).
+    The last run of an open session has a null end. A session of zero length (timed out at its
+    own login) keeps one zero-length run, so every session has a row.
+    Recomputed per (agent, media) for every pair whose sessions were recomputed from newly
+    landed events, and for every pair with an open run. -#}
+
+with
+
+touched_pairs as (
+    select distinct
+        agent_id,
+        media
+    from {{ ref('int_agent_state__sessions') }}
+    where {{ since_watermark('last_landed_at') }}
+    {% if is_incremental() %}
+        union
+        select
+            agent_id,
+            media
+        from {{ this }}
+        where active_flag = 1
+    {% endif %}
+),
+
+sessions as (
+    select
+        sessions.agent_id,
+        sessions.media,
+        sessions.start_ts as session_start_ts,
+        sessions.end_ts as session_end_ts,
+        sessions.last_landed_at
+    from {{ ref('int_agent_state__sessions') }} as sessions
+    inner join touched_pairs
+        on sessions.agent_id = touched_pairs.agent_id and sessions.media = touched_pairs.media
+),
+
+state_events as (
+    select
+        events.agent_id,
+        events.media,
+        events.event_ts,
+        case
+            when events.state_event = 'ready' then 'Ready'
+            when events.state_event = 'not_ready' and events.workmode = 'AfterCallWork' then 'AfterCallWork'
+            else 'NotReady'
+        end as raw_state,
+        row_number() over (
+            partition by events.agent_id, events.media, events.event_ts
+            order by events.seq desc, events.event_id desc
+        ) as rank_in_instant
+    from {{ ref('int_agent_state__events') }} as events
+    inner join touched_pairs
+        on events.agent_id = touched_pairs.agent_id and events.media = touched_pairs.media
+    where events.state_event in ('login', 'ready', 'not_ready')
+),
+
+busy_intervals as (
+    select
+        busy.agent_id,
+        busy.media,
+        busy.busy_start_ts,
+        busy.busy_end_ts
+    from {{ ref('int_agent_state__busy_intervals') }} as busy
+    inner join touched_pairs
+        on busy.agent_id = touched_pairs.agent_id and busy.media = touched_pairs.media
+    where busy.busy_end_ts is null or busy.busy_end_ts > busy.busy_start_ts
+),
+
+timeline_items as (
+    select
+        agent_id,
+        media,
+        session_start_ts as item_ts,
+        'session' as item_kind,
+        session_start_ts as session_marker_ts,
+        cast(null as text) as raw_state,
+        cast(null as timestamptz) as busy_end_ts
+    from sessions
+    union all
+    select
+        agent_id,
+        media,
+        event_ts as item_ts,
+        'state' as item_kind,
+        cast(null as timestamptz) as session_marker_ts,
+        raw_state,
+        cast(null as timestamptz) as busy_end_ts
+    from state_events
+    where rank_in_instant = 1
+    union all
+    select
+        agent_id,
+        media,
+        busy_start_ts as item_ts,
+        'busy' as item_kind,
+        cast(null as timestamptz) as session_marker_ts,
+        cast(null as text) as raw_state,
+        busy_end_ts
+    from busy_intervals
+),
+
+{#- every item belongs to the latest session started at or before it -#}
+assigned_items as (
+    select
+        agent_id,
+        media,
+        item_ts,
+        item_kind,
+        raw_state,
+        busy_end_ts,
+        max(session_marker_ts) over (partition by agent_id, media order by item_ts) as session_start_ts
+    from timeline_items
+),
+
+session_items as (
+    select
+        assigned_items.agent_id,
+        assigned_items.media,
+        assigned_items.session_start_ts,
+        sessions.session_end_ts,
+        sessions.last_landed_at,
+        assigned_items.item_ts,
+        assigned_items.item_kind,
+        assigned_items.raw_state,
+        assigned_items.busy_end_ts
+    from assigned_items
+    inner join sessions
+        on
+            assigned_items.agent_id = sessions.agent_id
+            and assigned_items.media = sessions.media
+            and assigned_items.session_start_ts = sessions.session_start_ts
+    where
+        sessions.session_end_ts is null
+        or assigned_items.item_ts < sessions.session_end_ts
+        or assigned_items.item_kind = 'session'
+),
+
+boundaries as (
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        session_end_ts,
+        last_landed_at,
+        item_ts as boundary_ts,
+        raw_state,
+        case when item_kind = 'busy' then 1 else 0 end as busy_delta
+    from session_items
+    union all
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        session_end_ts,
+        last_landed_at,
+        busy_end_ts as boundary_ts,
+        cast(null as text) as raw_state,
+        -1 as busy_delta
+    from session_items
+    where
+        item_kind = 'busy'
+        and busy_end_ts is not null
+        and (session_end_ts is null or busy_end_ts < session_end_ts)
+),
+
+instants as (
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        session_end_ts,
+        last_landed_at,
+        boundary_ts,
+        max(raw_state) as raw_state,
+        sum(busy_delta) as busy_delta
+    from boundaries
+    group by agent_id, media, session_start_ts, session_end_ts, last_landed_at, boundary_ts
+),
+
+carried as (
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        session_end_ts,
+        last_landed_at,
+        boundary_ts,
+        raw_state,
+        sum(busy_delta) over session_order as open_busy_count,
+        count(raw_state) over session_order as state_group,
+        lead(boundary_ts) over session_order as next_boundary_ts
+    from instants
+    window session_order as (partition by agent_id, media, session_start_ts order by boundary_ts)
+),
+
+elementary_intervals as (
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        last_landed_at,
+        boundary_ts as start_ts,
+        coalesce(next_boundary_ts, session_end_ts) as end_ts,
+        open_busy_count,
+        coalesce(
+            first_value(raw_state) over (
+                partition by agent_id, media, session_start_ts, state_group order by boundary_ts
+            ),
+            'NotReady'
+        ) as raw_state
+    from carried
+),
+
+displayed as (
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        last_landed_at,
+        start_ts,
+        end_ts,
+        case
+            when raw_state = 'AfterCallWork' then 'AfterCallWork'
+            when raw_state = 'NotReady' then 'NotReady'
+            when open_busy_count > 0 then 'Busy'
+            else 'Ready'
+        end as state_name
+    from elementary_intervals
+),
+
+run_starts as (
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        last_landed_at,
+        start_ts,
+        end_ts,
+        state_name,
+        case
+            when
+                state_name is distinct from lag(state_name) over (
+                    partition by agent_id, media, session_start_ts order by start_ts
+                )
+                then 1
+            else 0
+        end as is_run_start
+    from displayed
+),
+
+numbered_runs as (
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        last_landed_at,
+        start_ts,
+        end_ts,
+        state_name,
+        sum(is_run_start) over (
+            partition by agent_id, media, session_start_ts order by start_ts
+        ) as run_number
+    from run_starts
+),
+
+runs as (
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        state_name,
+        min(start_ts) as start_ts,
+        case when count(*) = count(end_ts) then max(end_ts) end as end_ts,
+        max(last_landed_at) as last_landed_at
+    from numbered_runs
+    group by agent_id, media, session_start_ts, run_number, state_name
+),
+
+final as (
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        state_name,
+        start_ts,
+        end_ts,
+        cast({{ ms_between("start_ts", "end_ts") }} as bigint) as duration_ms,
+        case when end_ts is null then 1 else 0 end as active_flag,
+        last_landed_at
+    from runs
+)
+
+select * from final

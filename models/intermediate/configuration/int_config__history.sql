@@ -1,0 +1,127 @@
+{{
+    config(
+        unique_key=['object_type', 'dbid'],
+        incremental_strategy='delete+insert',
+        post_hook=[
+            "create unique index if not exists {{ this.identifier }}__history_key on {{ this }} (history_key)",
+            "create index if not exists {{ this.identifier }}__object on {{ this }} (object_type, dbid, valid_from)",
+            "create index if not exists {{ this.identifier }}__landed_at on {{ this }} (landed_at)",
+        ]
+    )
+}}
+
+{#- Configuration history in configuration time: one row per object per config_version, valid
+    from the change's event time to the next version's. Incremental: the objects touched by
+    newly landed gca-cfg events get their whole history recomputed from every version in
+    staging (delete+insert per object), so late or out-of-order events end in the same rows
+    as a full rebuild. -#}
+
+with
+
+touched_objects as (
+    select distinct
+        object_type,
+        dbid
+    from {{ ref('stg_events__gca_cfg') }}
+    where {{ since_watermark('landed_at', 'landed_at') }}
+),
+
+object_events as (
+    select
+        events.object_type,
+        events.dbid,
+        events.config_version,
+        events.event_ts,
+        events.is_deleted,
+        events.attributes,
+        events.event_id,
+        events.source,
+        events.seq,
+        events.landed_at
+    from {{ ref('stg_events__gca_cfg') }} as events
+    inner join touched_objects
+        on
+            events.object_type = touched_objects.object_type
+            and events.dbid = touched_objects.dbid
+),
+
+numbered_copies as (
+    select
+        object_type,
+        dbid,
+        config_version,
+        event_ts,
+        is_deleted,
+        attributes,
+        event_id,
+        landed_at,
+        row_number() over (
+            partition by object_type, dbid, config_version
+            order by event_id asc, source asc, seq asc
+        ) as copy_number
+    from object_events
+),
+
+versions as (
+    select
+        object_type,
+        dbid,
+        config_version,
+        event_ts,
+        is_deleted,
+        attributes,
+        event_id,
+        landed_at,
+        -- a delete keeps the attributes of the last upsert before it: count upserts so far
+        sum(case when is_deleted then 0 else 1 end) over (
+            partition by object_type, dbid
+            order by config_version asc
+            rows between unbounded preceding and current row
+        ) as attributes_group
+    from numbered_copies
+    where copy_number = 1
+),
+
+history as (
+    select
+        {{ infomart_key(['object_type', 'dbid', 'config_version']) }} as history_key,
+        object_type,
+        dbid,
+        config_version,
+        event_ts as valid_from,
+        lead(event_ts) over (
+            partition by object_type, dbid
+            order by config_version asc
+        ) as valid_to,
+        is_deleted,
+        first_value(attributes) over (
+            partition by object_type, dbid, attributes_group
+            order by config_version asc
+        ) as attributes,
+        event_id,
+        landed_at
+    from versions
+),
+
+final as (
+    select
+        history_key,
+        object_type,
+        dbid,
+        config_version,
+        valid_from,
+        valid_to,
+        valid_to is null as is_current,
+        is_deleted,
+        coalesce(
+            {{ json_text('attributes', 'name') }},
+            {{ json_text('attributes', 'user_name') }},
+            {{ json_text('attributes', 'number') }}
+        ) as object_name,
+        attributes,
+        event_id,
+        landed_at
+    from history
+)
+
+select * from final

@@ -1,0 +1,86 @@
+{{
+    config(
+        unique_key=['agent_id', 'media_name'],
+        incremental_strategy='delete+insert',
+        post_hook=[
+            "create unique index if not exists {{ this.identifier }}__key on {{ this }} (sm_res_state_reason_fact_key)",
+            "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
+            "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, media_name)",
+            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
+        ]
+    )
+}}
+
+{#- SM_RES_STATE_REASON_FACT (GIM): NotReady and AfterCallWork intervals with their
+    (workmode, reason_code), from int_agent_state__reason_intervals. Recomputed per
+    (agent, media) like SM_RES_SESSION_FACT. -#}
+
+{%- set start_ms = "cast(extract(epoch from intervals.start_ts) * 1000 as bigint)" %}
+{%- set session_start_ms = "cast(extract(epoch from intervals.session_start_ts) * 1000 as bigint)" %}
+
+with
+
+touched_pairs as (
+    select distinct
+        agent_id,
+        media
+    from {{ ref('int_agent_state__reason_intervals') }}
+    where {{ since_watermark('last_landed_at') }}
+    {% if is_incremental() %}
+        union
+        select
+            agent_id,
+            media_name as media
+        from {{ this }}
+        where active_flag = 1
+    {% endif %}
+),
+
+intervals as (
+    select intervals.*
+    from {{ ref('int_agent_state__reason_intervals') }} as intervals
+    inner join touched_pairs
+        on intervals.agent_id = touched_pairs.agent_id and intervals.media = touched_pairs.media
+),
+
+media_types as (
+    select
+        media_type_key,
+        lower(media_name_code) as media
+    from {{ ref('media_type') }}
+),
+
+resource_states as (
+    select
+        resource_state_key,
+        state_name
+    from {{ ref('resource_state') }}
+),
+
+facts as (
+    select
+        {{ infomart_key(["'reason'", 'intervals.agent_id', 'intervals.media', start_ms]) }}
+            as sm_res_state_reason_fact_key,
+        {{ infomart_key(["'session'", 'intervals.agent_id', 'intervals.media', session_start_ms]) }}
+            as sm_res_session_fact_key,
+        {{ date_time_key('intervals.start_ts') }} as start_date_time_key,
+        {{ date_time_key('intervals.end_ts') }} as end_date_time_key,
+        {{ resource_key('Agent', 'intervals.agent_id') }} as resource_key,
+        coalesce(media_types.media_type_key, {{ unknown_key() }}) as media_type_key,
+        coalesce(resource_states.resource_state_key, {{ unknown_key() }}) as resource_state_key,
+        intervals.start_ts,
+        intervals.end_ts,
+        {{ ms_to_seconds('intervals.duration_ms') }} as total_duration,
+        intervals.active_flag,
+        intervals.agent_id,
+        intervals.media as media_name,
+        intervals.workmode,
+        intervals.reason_code,
+        intervals.session_start_ts,
+        intervals.last_landed_at
+    from intervals
+    left join media_types on intervals.media = media_types.media
+    left join resource_states on intervals.state_name = resource_states.state_name
+)
+
+select * from facts
