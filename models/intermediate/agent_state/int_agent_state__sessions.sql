@@ -111,7 +111,7 @@ logins as (
     from logins_and_logouts
     where
         state_event = 'login'
-        and not (next_state_event = 'login' and next_event_ts = event_ts)
+        and (next_state_event is distinct from 'login' or next_event_ts > event_ts)
 ),
 
 activity as (

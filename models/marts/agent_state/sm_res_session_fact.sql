@@ -61,6 +61,7 @@ facts as (
         sessions.start_ts,
         sessions.end_ts,
         {{ ms_to_seconds('sessions.duration_ms') }} as total_duration,
+        sessions.duration_ms as total_duration_ms,
         sessions.active_flag,
         sessions.agent_id,
         sessions.media as media_name,

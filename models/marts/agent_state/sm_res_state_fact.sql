@@ -71,6 +71,7 @@ facts as (
         intervals.start_ts,
         intervals.end_ts,
         {{ ms_to_seconds('intervals.duration_ms') }} as total_duration,
+        intervals.duration_ms as total_duration_ms,
         intervals.active_flag,
         intervals.agent_id,
         intervals.media as media_name,
