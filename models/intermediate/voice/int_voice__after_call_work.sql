@@ -6,6 +6,7 @@
             "create index if not exists {{ this.identifier }}__call_party on {{ this }} (call_id, party_id)",
             "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, start_ts)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
+            "analyze {{ this }}",
         ]
     )
 }}

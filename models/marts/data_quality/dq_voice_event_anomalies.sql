@@ -5,6 +5,7 @@
         post_hook=[
             "create index if not exists {{ this.identifier }}__call on {{ this }} (call_id)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
+            "analyze {{ this }}",
         ]
     )
 }}

@@ -5,6 +5,7 @@
         post_hook=[
             "create unique index if not exists {{ this.identifier }}__key on {{ this }} (resource_key)",
             "create index if not exists {{ this.identifier }}__name on {{ this }} (resource_type, resource_name)",
+            "analyze {{ this }}",
         ]
     )
 }}
