@@ -10,8 +10,8 @@ database sees a gap-free prefix of them. One poll is one REPEATABLE READ, read-o
 
 1. ``max(config_version)``: an index-only look at the end of the primary key. Idle poll = this.
 2. the change-log rows of this tenant above the published watermark ``W`` (a primary-key range
-   scan), grouped per object: its latest version and change time, and whether it was created in
-   the range. Several changes of one object in one poll are coalesced into its latest state.
+   scan), grouped per object: its latest version and change time. Several changes of one
+   object in one poll are coalesced into its latest state.
 3. the current attributes of those objects from the views ``cfg.obj_<type>`` (index lookups).
 
 Reading the attributes in the same snapshot as the change log makes every event's attributes
@@ -23,13 +23,19 @@ What is published
 -----------------
 Per changed object, in ``config_version`` order: ``ConfigUpsert`` with ``attributes`` = the row of
 its ``cfg.obj_<type>`` view (the whole object as a report needs it, see the SQL file), or
-``ConfigDelete`` when it is gone. An object created and deleted between two polls is not published
-at all (nothing to delete). The envelope: ``id`` = ``gca-<object_type>-<dbid>-<config_version>``
+``ConfigDelete`` when it is gone (also for an object created and deleted between two polls: what
+is published must not depend on when the polls ran). The initial load (empty topic) publishes
+every existing object at its latest version and skips objects deleted before it. States an
+object had between two polls are coalesced away (its history shows the state before until the
+time of its last change), so the poll interval bounds how long a transient state can be missed.
+The envelope: ``id`` = ``gca-<object_type>-<dbid>-<config_version>``
 (deterministic: staging keeps one row per id, so even a republish can never count twice),
 ``source`` = ``gca``, ``ts`` = the change time from the change log, key ``object_type:dbid``.
-Two extra fields (the contract allows them) carry the adapter's progress in the topic itself:
-``published_through`` (every change up to this version is on the topic) and ``seq_through``
-(every ``seq`` up to this one is on the topic or was abandoned).
+Extra fields (the contract allows them) carry the adapter's progress in the topic itself:
+``published_through`` (every change up to this version is on the topic), ``seq_through``
+(every ``seq`` up to this one is on the topic or was abandoned) and, while the initial load is
+in progress, ``initial_through`` (the version the initial load reflects), so a restart after a
+kill makes exactly the decisions the uninterrupted run would have made.
 
 Exactly once: the topic is the source of truth
 ----------------------------------------------
@@ -129,7 +135,6 @@ class Change:
     dbid: int
     config_version: int  # the object's latest version in the poll
     changed_at: datetime
-    created_in_range: bool  # created after the watermark (never published before unless in the tail)
     attributes: dict[str, Any] | None  # None: the object no longer exists
 
 
@@ -226,7 +231,7 @@ class ConfigReader:
             vmax = self.max_version()  # again, inside the snapshot
             self.queries += 1
             rows = self.conn.execute(
-                "select object_type, dbid, max(config_version), max(changed_at), bool_or(op = 'I')"
+                "select object_type, dbid, max(config_version), max(changed_at)"
                 " from cfg.change_log where config_version > %s and config_version <= %s and tenant_dbid = %s"
                 " group by object_type, dbid",
                 (watermark, vmax, self.tenant_dbid),
@@ -235,7 +240,7 @@ class ConfigReader:
             for object_type, dbid, *_ in rows:
                 by_type.setdefault(object_type, []).append(dbid)
             attrs = {t: self._attributes(t, dbids) for t, dbids in by_type.items()}
-        changes = [Change(t, d, v, at, created, attrs[t].get(d)) for t, d, v, at, created in rows]
+        changes = [Change(t, d, v, at, attrs[t].get(d)) for t, d, v, at in rows]
         changes.sort(key=lambda c: (c.config_version, c.object_type, c.dbid))
         return vmax, changes
 
@@ -278,6 +283,7 @@ class TopicPosition:
     next_seq: int = 1
     holes: list[int] = field(default_factory=list)  # seq numbers above seq_through missing on the topic
     tail: set[tuple[str, int, int]] = field(default_factory=set)  # (type, dbid, version) above W on the topic
+    initial_through: int | None = None  # while the initial load is in progress: its version
     messages_read: int = 0
     empty: bool = True  # none of our messages on the topic: initial load
 
@@ -398,6 +404,9 @@ def read_position(
     pos.empty = False
     pos.watermark = max(ev["published_through"] for ev in events)
     pos.seq_through = max(ev["seq_through"] for ev in events)
+    initial = [ev["initial_through"] for ev in events if type(ev.get("initial_through")) is int]
+    if initial and max(initial) > pos.watermark:
+        pos.initial_through = max(initial)
     pos.tail = {
         (ev["object_type"], ev["dbid"], ev["config_version"])
         for ev in events
@@ -418,7 +427,7 @@ class PollStats:
     upserts: int = 0
     deletes: int = 0
     already_published: int = 0  # found on the topic after a restart: not sent again
-    never_published: int = 0  # created and deleted between two polls: nothing to send
+    never_published: int = 0  # deleted before the initial load: nothing to send
     batches: int = 0
     reconciled: int = 0  # times the position was re-read from the topic after a delivery mismatch
     seconds: float = 0.0
@@ -547,14 +556,16 @@ class ConfigAdapter:
         vmax, changes = self.reader.changes_since(pos.watermark)
         stats.config_version = vmax
         stats.changed_objects = len(changes)
-        tail_objects = pos.tail_objects
+        if pos.empty and pos.watermark == 0 and pos.initial_through is None:
+            pos.initial_through = vmax  # initial load: the configuration as of vmax
+        initial = pos.initial_through
         batch: list[Change] = []
         for c in changes:
             if (c.object_type, c.dbid, c.config_version) in pos.tail:
                 stats.already_published += 1
                 continue
-            if c.attributes is None and c.created_in_range and (c.object_type, c.dbid) not in tail_objects:
-                stats.never_published += 1
+            if c.attributes is None and initial is not None and c.config_version <= initial:
+                stats.never_published += 1  # gone before the initial load: nothing to delete
                 continue
             batch.append(c)
             if len(batch) >= self.batch_size:
@@ -568,6 +579,8 @@ class ConfigAdapter:
         if pos.holes:
             log.warning("seq numbers %s of source %s are skipped (not reused)", pos.holes[:10], self.source)
         pos.watermark = max(pos.watermark, vmax)
+        pos.initial_through = None
+        pos.empty = False
         pos.tail = set()
         pos.holes = []
         pos.seq_through = pos.next_seq - 1
@@ -591,6 +604,8 @@ class ConfigAdapter:
             ev["attributes"] = c.attributes
         ev["published_through"] = self.pos.watermark
         ev["seq_through"] = self.pos.seq_through
+        if self.pos.initial_through is not None:
+            ev["initial_through"] = self.pos.initial_through
         return ev
 
     def _send(self, batch: list[Change], stats: PollStats) -> None:
