@@ -91,7 +91,7 @@ timeline_items as (
     where rank_in_instant = 1
 ),
 
-{#- every state event belongs to the latest session started at or before it -#}
+{# every state event belongs to the latest session started at or before it #}
 assigned_items as (
     select
         agent_id,
@@ -105,7 +105,7 @@ assigned_items as (
     from timeline_items
 ),
 
-{#- one row per instant: the state event there, else the session's start (login values) -#}
+{# one row per instant: the state event there, else the session's start (login values) #}
 instants as (
     select
         assigned_items.agent_id,
@@ -136,6 +136,24 @@ instants as (
         assigned_items.item_ts
 ),
 
+previous_instants as (
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        session_end_ts,
+        last_landed_at,
+        item_ts,
+        is_ready,
+        workmode,
+        reason_code,
+        lag(is_ready) over session_order as previous_is_ready,
+        lag(workmode) over session_order as previous_workmode,
+        lag(reason_code) over session_order as previous_reason_code
+    from instants
+    window session_order as (partition by agent_id, media, session_start_ts order by item_ts)
+),
+
 run_starts as (
     select
         agent_id,
@@ -149,16 +167,14 @@ run_starts as (
         reason_code,
         case
             when
-                (is_ready, workmode, reason_code) is distinct from (
-                    lag(is_ready) over session_order,
-                    lag(workmode) over session_order,
-                    lag(reason_code) over session_order
-                )
+                previous_is_ready is null
+                or is_ready <> previous_is_ready
+                or workmode <> previous_workmode
+                or coalesce(reason_code, '') <> coalesce(previous_reason_code, '')
                 then 1
             else 0
         end as is_run_start
-    from instants
-    window session_order as (partition by agent_id, media, session_start_ts order by item_ts)
+    from previous_instants
 ),
 
 runs as (

@@ -99,8 +99,8 @@ logins_and_logouts as (
     window pair_order as (partition by agent_id, media order by event_ts, seq, event_id)
 ),
 
-{#- bound: the logout or login that follows a login; a second login at the very same instant
-    replaces the first -#}
+{# bound: the logout or login that follows a login; a second login at the very same instant
+    replaces the first #}
 logins as (
     select
         agent_id,
@@ -146,7 +146,7 @@ activity as (
     from logins
 ),
 
-{#- each activity belongs to the latest login at or before it -#}
+{# each activity belongs to the latest login at or before it #}
 activity_in_sessions as (
     select
         agent_id,

@@ -120,7 +120,7 @@ timeline_items as (
     from busy_intervals
 ),
 
-{#- every item belongs to the latest session started at or before it -#}
+{# every item belongs to the latest session started at or before it #}
 assigned_items as (
     select
         agent_id,
@@ -249,6 +249,21 @@ displayed as (
     from elementary_intervals
 ),
 
+previous_states as (
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        last_landed_at,
+        start_ts,
+        end_ts,
+        state_name,
+        lag(state_name) over (
+            partition by agent_id, media, session_start_ts order by start_ts
+        ) as previous_state_name
+    from displayed
+),
+
 run_starts as (
     select
         agent_id,
@@ -259,14 +274,10 @@ run_starts as (
         end_ts,
         state_name,
         case
-            when
-                state_name is distinct from lag(state_name) over (
-                    partition by agent_id, media, session_start_ts order by start_ts
-                )
-                then 1
+            when previous_state_name is null or state_name <> previous_state_name then 1
             else 0
         end as is_run_start
-    from displayed
+    from previous_states
 ),
 
 numbered_runs as (
