@@ -430,6 +430,7 @@ class PollStats:
     never_published: int = 0  # deleted before the initial load: nothing to send
     batches: int = 0
     reconciled: int = 0  # times the position was re-read from the topic after a delivery mismatch
+    read_seconds: float = 0.0  # reading the Configuration Database
     seconds: float = 0.0
 
     @property
@@ -518,7 +519,8 @@ class ConfigAdapter:
         missing = set(sent)
         deadline = time.monotonic() + timeout_s
         while missing:
-            for m in self.consumer.poll(max_records=10_000, timeout_s=0.2):
+            # (as many as are missing: some clients wait for max_records or the timeout)
+            for m in self.consumer.poll(max_records=len(missing), timeout_s=0.2):
                 self.follow[(m.topic, m.partition)] = m.offset + 1
                 if m.value is not None:
                     ev = _parse_own(m, self.source)
@@ -553,7 +555,9 @@ class ConfigAdapter:
 
     def _poll_once(self, stats: PollStats, progress: Progress | None) -> None:
         pos = self.pos
+        t = time.monotonic()
         vmax, changes = self.reader.changes_since(pos.watermark)
+        stats.read_seconds += time.monotonic() - t
         stats.config_version = vmax
         stats.changed_objects = len(changes)
         if pos.empty and pos.watermark == 0 and pos.initial_through is None:

@@ -431,10 +431,10 @@ select
     d.tenant_dbid,
     d.dbid,
     jsonb_strip_nulls(jsonb_build_object(
-        'number', d.number, 'type', d.dn_type, 'switch', d.switch_name, 'queue', q.number
+        'number', d.number, 'type', d.dn_type, 'switch', d.switch_name,
+        'queue', (select q.number from cfg.cfg_dn as q where q.dbid = d.queue_dbid)
     )) || jsonb_build_object('enabled', d.enabled) as attributes
 from cfg.cfg_dn as d
-left join cfg.cfg_dn as q on d.queue_dbid = q.dbid
 where d.dn_type not in ('ACDQueue', 'VirtualQueue');
 
 create or replace view cfg.obj_place as
@@ -456,11 +456,11 @@ select
     c.tenant_dbid,
     c.dbid,
     jsonb_build_object(
-        'name', c.name, 'group', g.name, 'dialing_mode', c.dialing_mode, 'description', c.description,
-        'enabled', c.enabled
+        'name', c.name,
+        'group', (select g.name from cfg.cfg_agent_group as g where g.dbid = c.agent_group_dbid),
+        'dialing_mode', c.dialing_mode, 'description', c.description, 'enabled', c.enabled
     ) as attributes
-from cfg.cfg_campaign as c
-left join cfg.cfg_agent_group as g on c.agent_group_dbid = g.dbid;
+from cfg.cfg_campaign as c;
 
 create or replace view cfg.obj_person as
 select
@@ -492,7 +492,7 @@ select
             ),
             '{}'::jsonb
         ),
-        'place', pl.name,
+        'place', (select pl.name from cfg.cfg_place as pl where pl.dbid = p.place_dbid),
         'extension', (
             select d.number from cfg.cfg_dn as d
             where d.place_dbid = p.place_dbid and d.dn_type = 'Extension'
@@ -512,8 +512,7 @@ select
         ),
         'media', to_jsonb(p.media)
     ) as attributes
-from cfg.cfg_person as p
-left join cfg.cfg_place as pl on p.place_dbid = pl.dbid;
+from cfg.cfg_person as p;
 
 -- ------------------------------------------------------------------ read-only role
 -- The adapter reads as cfg_reader (SELECT only). A login role for a configured Configuration
