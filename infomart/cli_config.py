@@ -138,7 +138,7 @@ def config_adapter(
         totals["polls"] += 1
         totals["upserts"] += stats.upserts
         totals["deletes"] += stats.deletes
-        if stats.published or stats.already_published or not once:
+        if stats.published or stats.already_published or stats.reconciled:
             console.print(
                 f"config_version {stats.config_version}: {stats.upserts:,} upserts, {stats.deletes:,} deletes"
                 + (f", {stats.already_published:,} already on the topic" if stats.already_published else "")
