@@ -2,6 +2,7 @@
     config(
         unique_key='agent_id',
         incremental_strategy='delete+insert',
+        pre_hook=["{{ delete_touched('agent_id', touched_agents_for_after_call_work()) }}"],
         post_hook=[
             "create index if not exists {{ this.identifier }}__call_party on {{ this }} (call_id, party_id)",
             "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, start_ts)",
@@ -23,13 +24,7 @@
 with
 
 touched_agents as (
-    select agent_id
-    from {{ ref('stg_events__voice_agentstate') }}
-    where {{ since_watermark('landed_at') }}
-    union
-    select agent_id
-    from {{ ref('int_voice__parties') }}
-    where agent_id is not null and {{ since_watermark('last_landed_at') }}
+    {{ touched_agents_for_after_call_work() }}
 ),
 
 state_events as (

@@ -2,6 +2,7 @@
     config(
         unique_key='call_id',
         incremental_strategy='delete+insert',
+        pre_hook=["{{ delete_touched('call_id', touched_calls_since_watermark()) }}"],
         post_hook=[
             "create index if not exists {{ this.identifier }}__call on {{ this }} (call_id)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",

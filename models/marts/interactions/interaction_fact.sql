@@ -2,6 +2,7 @@
     config(
         unique_key='media_server_root_ixn_id',
         incremental_strategy='delete+insert',
+        pre_hook=["{{ drop_provisional_interactions() }}"],
         post_hook=[
             "create unique index if not exists {{ this.identifier }}__id on {{ this }} (interaction_id)",
             "create index if not exists {{ this.identifier }}__root on {{ this }} (media_server_root_ixn_id)",
@@ -18,7 +19,9 @@
     no activity for var('call_timeout_hours'), measured against the latest event time seen in
     staging (never the wall clock, so rebuilds give the same rows). Until every call of the
     thread has ended the row is active with a null END_TS. Active rows are re-examined on
-    every run, because the timeout can pass without a new event of theirs. #}
+    every run, because the timeout can pass without a new event of theirs. A call seen before
+    its CallCreated stands for its own interaction (keyed by its call_id, type unknown) until
+    its thread is known; the pre-hook then removes that provisional row. #}
 
 with
 

@@ -1,6 +1,6 @@
 {{
     config(
-        unique_key='media_server_root_ixn_id',
+        unique_key='media_server_ixn_id',
         incremental_strategy='delete+insert',
         post_hook=[
             "create unique index if not exists {{ this.identifier }}__id on {{ this }} (interaction_resource_id)",
@@ -17,7 +17,9 @@
     agent party, every IVR party, every agent-less Extension party) plus one row for a queue
     party where the interaction ended in it (abandoned or cleared in queue). Recomputed per
     call thread: a thread is touched when any of its calls' events, or the after-call work of
-    one of its agents, landed since the last run. #}
+    one of its agents, landed since the last run. Rows are replaced per call (every row belongs
+    to one call), so a call first seen without its CallCreated, and so without its thread, has
+    its provisional rows replaced when the thread becomes known. #}
 
 with recursive
 

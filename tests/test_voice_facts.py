@@ -1,0 +1,137 @@
+"""A simulated day of 20,000+ calls and 100 agents: the marts equal the simulator's ground-truth
+ledger row by row, and the same day delivered messily in 10 incremental cycles gives exactly the
+marts of one clean full refresh."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from infomart.settings import LOGICAL_TOPICS, Settings
+from infomart.simulator import SimulationConfig, simulate, write_ndjson
+from infomart.transform import transform
+from ingest.archive_ingester import ArchiveIngester, find_archives
+from tests import ledger_compare
+
+DAY = dict(seed=5, agents=100, duration_hours=24, calls_per_hour=833)
+
+
+def _database(pg_server: str) -> str:
+    name = f"day_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    info = conninfo_to_dict(pg_server)
+    info["dbname"] = name
+    return make_conninfo(**info)
+
+
+def _settings(dsn: str, home: Path, bootstrap: str) -> Settings:
+    return Settings(
+        home=home, pg_dsn=dsn, kafka_bootstrap_servers=bootstrap, metrics_port=0, batch_size=20_000
+    )
+
+
+def _land(settings: Settings, folder: Path) -> None:
+    ing = ArchiveIngester(settings, settings.pg_dsn)  # type: ignore[arg-type]
+    try:
+        ing.ingest(find_archives([folder], settings))
+    finally:
+        ing.close()
+
+
+@pytest.fixture(scope="module")
+def clean_day(tmp_path_factory: pytest.TempPathFactory, pg_server: str, kafka_bootstrap: str):  # type: ignore[no-untyped-def]
+    """The day delivered cleanly and built with one full refresh: (dsn, ledger folder)."""
+    tmp = tmp_path_factory.mktemp("clean_day")
+    result = simulate(SimulationConfig(**DAY))  # type: ignore[arg-type]
+    write_ndjson(result, tmp / "events")
+    dsn = _database(pg_server)
+    settings = _settings(dsn, tmp / "home", kafka_bootstrap)
+    _land(settings, tmp / "events")
+    started = time.perf_counter()
+    transform(settings, dsn, full_refresh=True, tests=False)
+    print(
+        f"\nclean day: {len(result.deliveries):,} events, full refresh in {time.perf_counter() - started:.1f} s"
+    )
+    return dsn, tmp / "events" / "ledger"
+
+
+def test_simulated_day_equals_the_ledger(clean_day):  # type: ignore[no-untyped-def]
+    dsn, ledger = clean_day
+    inbound = sum(
+        1 for line in (ledger / "interactions.ndjson").read_text().splitlines() if '"Inbound"' in line
+    )
+    assert inbound >= 20_000, f"the day must have at least 20,000 inbound calls, it has {inbound}"
+    irf = ledger_compare.compare_irf(dsn, ledger)
+    msf = ledger_compare.compare_msf(dsn, ledger)
+    ixn = ledger_compare.compare_interactions(dsn, ledger)
+    print(f"\nequal to the ledger: {irf:,} IRF rows, {msf:,} MSF rows, {ixn:,} INTERACTION_FACT rows")
+    assert irf > 20_000 and msf > 20_000 and ixn > 20_000
+
+
+def mart_rows(dsn: str) -> dict[str, list[tuple]]:
+    """Every row of every table of the infomart schema, all columns but landing bookkeeping, as text."""
+    out = {}
+    with psycopg.connect(dsn) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'infomart'"
+                " and table_name <> 'date_time' order by 1"
+            )
+        ]
+        for table in tables:
+            cols = [
+                r[0]
+                for r in conn.execute(
+                    "select column_name from information_schema.columns where table_schema = 'infomart'"
+                    " and table_name = %s and column_name not like '%%landed_at' order by ordinal_position",
+                    (table,),
+                )
+            ]
+            collist = ", ".join(f'"{c}"::text' for c in cols)
+            out[table] = conn.execute(f"select {collist} from infomart.{table} order by {collist}").fetchall()
+    return out
+
+
+def test_messy_delivery_in_ten_cycles_equals_one_clean_full_refresh(
+    clean_day, tmp_path: Path, pg_server: str, kafka_bootstrap: str
+):  # type: ignore[no-untyped-def]
+    clean_dsn, _ = clean_day
+    messy = simulate(SimulationConfig(**DAY, redundant_sources=True, shuffle=True, late_share=0.05))  # type: ignore[arg-type]
+    dsn = _database(pg_server)
+    settings = _settings(dsn, tmp_path / "home", kafka_bootstrap)
+    chunk = len(messy.deliveries) // 10 + 1
+    timings = []
+    for cycle in range(10):
+        folder = tmp_path / f"cycle{cycle}"
+        folder.mkdir()
+        part = messy.deliveries[cycle * chunk : (cycle + 1) * chunk]
+        for topic in LOGICAL_TOPICS:
+            (folder / f"{topic}.ndjson").write_bytes(
+                b"".join(d.value + b"\n" for d in part if d.topic == topic)
+            )
+        _land(settings, folder)
+        started = time.perf_counter()
+        transform(settings, dsn, tests=False)
+        timings.append(time.perf_counter() - started)
+    print(f"\n{len(messy.deliveries):,} messy deliveries in 10 cycles; transform seconds: "
+          + ", ".join(f"{t:.1f}" for t in timings))  # fmt: skip
+
+    incremental, clean = mart_rows(dsn), mart_rows(clean_dsn)
+    assert sorted(incremental) == sorted(clean)
+    for table in clean:
+        got, want = incremental[table], clean[table]
+        if got != want:
+            missing = sorted(set(want) - set(got), key=repr)[:2]
+            extra = sorted(set(got) - set(want), key=repr)[:2]
+            pytest.fail(
+                f"{table}: {len(got)} rows vs {len(want)}; only in clean: {missing}; only in messy: {extra}"
+            )
+    print("identical tables: " + ", ".join(f"{t} ({len(r):,})" for t, r in clean.items()))
