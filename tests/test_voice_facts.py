@@ -56,9 +56,8 @@ def clean_day(tmp_path_factory: pytest.TempPathFactory, pg_server: str, kafka_bo
     _land(settings, tmp / "events")
     started = time.perf_counter()
     transform(settings, dsn, full_refresh=True, tests=False)
-    print(
-        f"\nclean day: {len(result.deliveries):,} events, full refresh in {time.perf_counter() - started:.1f} s"
-    )
+    seconds = time.perf_counter() - started
+    print(f"\nclean day: {len(result.deliveries):,} events, full refresh in {seconds:.1f} s")
     return dsn, tmp / "events" / "ledger"
 
 
