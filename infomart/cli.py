@@ -363,13 +363,13 @@ def transform_cmd(
 
 
 def _print_models(dsn: str) -> None:
-    table = Table(title="staging models")
+    table = Table(title="models built (staging, and the Info Mart's facts and dimensions)")
     table.add_column("model")
     table.add_column("rows", justify="right")
     with psycopg.connect(dsn) as conn:
         names = conn.execute(
             "select table_schema, table_name from information_schema.tables"
-            " where table_schema in ('staging') order by 1, 2"
+            " where table_schema in ('staging', 'infomart') order by 1 desc, 2"
         ).fetchall()
         for schema, name in names:
             n = conn.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]  # type: ignore[index]

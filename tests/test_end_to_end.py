@@ -97,6 +97,8 @@ def test_readme_demo_runs_on_its_own_embedded_services(tmp_path: Path):
         )
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         assert "staging.stg_events__voice_callthread" in done.stdout
+        assert "infomart.interaction_resource_fact" in done.stdout
+        assert "infomart.sm_res_state_fact" in done.stdout
         assert "rejected: 0" in done.stdout
         assert "demo finished" in done.stdout
     finally:

@@ -1,0 +1,98 @@
+"""Transform benchmark (on demand, not a test):
+``python benchmarks/bench_transform.py --history 1000000,5000000 --cycle 10000``.
+
+For each history size: simulates consecutive days until the history is reached, lands them
+(archives), runs one full refresh (events/s), then lands one more simulated slice of ``--cycle``
+events (the next day's first events) and times the incremental transform that processes it.
+The cost of a cycle should follow the new events, not the history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from infomart import embedded  # noqa: E402
+from infomart.settings import LOGICAL_TOPICS, Settings  # noqa: E402
+from infomart.simulator import SimulationConfig, simulate  # noqa: E402
+from infomart.transform import transform  # noqa: E402
+from ingest.archive_ingester import ArchiveIngester, find_archives  # noqa: E402
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def write(deliveries, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    folder.mkdir(parents=True)
+    handles = {t: open(folder / f"{t}.ndjson", "wb") for t in LOGICAL_TOPICS}  # noqa: SIM115
+    for d in deliveries:
+        handles[d.topic].write(d.value + b"\n")
+    for h in handles.values():
+        h.close()
+
+
+def land(settings: Settings, folder: Path) -> None:
+    ing = ArchiveIngester(settings, settings.pg_dsn)  # type: ignore[arg-type]
+    ing.ingest(find_archives([folder], settings))
+    ing.close()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--history", default="1000000", help="comma-separated history sizes (events)")
+    p.add_argument("--cycle", type=int, default=10_000, help="new events per measured cycle")
+    p.add_argument("--agents", type=int, default=100)
+    args = p.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="imtbench-", dir="/tmp"))
+    try:
+        for history in [int(x) for x in args.history.split(",")]:
+            dsn = embedded.start_embedded_postgres(tmp / f"h{history}", "bench")
+            settings = Settings(pg_dsn=dsn, kafka_bootstrap_servers="127.0.0.1:1", metrics_port=0, home=tmp)
+            landed, day = 0, 0
+            while landed < history:
+                start = START + timedelta(days=day)
+                result = simulate(
+                    SimulationConfig(seed=day + 1, agents=args.agents, duration_hours=24, start=start)
+                )
+                part = result.deliveries[: history - landed]
+                write(part, tmp / f"d{history}-{day}")
+                land(settings, tmp / f"d{history}-{day}")
+                landed += len(part)
+                day += 1
+                print(f"[{history:,}] landed day {day}: {landed:,} events", flush=True)
+            t0 = time.perf_counter()
+            transform(settings, dsn, full_refresh=True, tests=False)
+            full = time.perf_counter() - t0
+            print(f"[{history:,}] full refresh: {full:.1f} s = {history / full:,.0f} events/s", flush=True)
+            nxt = simulate(
+                SimulationConfig(
+                    seed=9999, agents=args.agents, duration_hours=6, start=START + timedelta(days=day)
+                )
+            )
+            write(nxt.deliveries[: args.cycle], tmp / f"cycle{history}")
+            land(settings, tmp / f"cycle{history}")
+            t0 = time.perf_counter()
+            transform(settings, dsn, tests=False)
+            cycle = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            transform(settings, dsn, tests=False)
+            idle = time.perf_counter() - t0
+            print(
+                f"[{history:,}] cycle with {args.cycle:,} new events on top: {cycle:.1f} s;"
+                f" idle cycle (nothing new): {idle:.1f} s",
+                flush=True,
+            )
+            embedded.stop_embedded_postgres(tmp / f"h{history}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
