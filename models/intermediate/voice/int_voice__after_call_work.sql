@@ -60,8 +60,8 @@ party_releases as (
     where parties.released_ts is not null
 ),
 
-
-{# every event that can end an ACW interval, with the interval starts among them #}
+{# one ordered timeline per agent: releases first at equal times (an ACW may start at the
+   Released), then rings and dials, then state events in their order #}
 agent_timeline as (
     select
         agent_id,
@@ -76,84 +76,94 @@ agent_timeline as (
         -1 as tie_break,
         'ring_or_dial' as kind
     from party_starts
+    union all
+    select
+        agent_id,
+        released_ts as event_ts,
+        -2 as tie_break,
+        'release' as kind
+    from party_releases
 ),
 
+{# linear passes: a running count of the events that end ACW (state, ring or dial) numbers
+   the stretches between them, and the last release and last ring or dial are carried forward #}
 sequenced as (
     select
         agent_id,
         event_ts,
+        tie_break,
         kind,
         lag(kind) over agent_order as previous_kind,
-        lead(event_ts) over agent_order as next_ts,
-        lead(kind) over agent_order as next_kind
+        sum(case when kind in ('state', 'ring_or_dial') then 1 else 0 end) over agent_order as stretch,
+        max(case when kind = 'release' then event_ts end) over agent_order as last_release_ts,
+        max(case when kind = 'ring_or_dial' then event_ts end) over agent_order as last_ring_or_dial_ts
     from agent_timeline
-    window agent_order as (partition by agent_id order by event_ts, tie_break)
+    window agent_order as (
+        partition by agent_id order by event_ts, tie_break rows between unbounded preceding and current row
+    )
 ),
 
+{# an interval starts at an ACW event that does not continue an ACW interval (releases in
+   between do not break it) #}
+acw_events as (
+    select
+        agent_id,
+        event_ts,
+        kind,
+        stretch,
+        last_release_ts,
+        last_ring_or_dial_ts,
+        lag(kind) over (partition by agent_id order by event_ts, tie_break) as previous_non_release_kind
+    from sequenced
+    where kind <> 'release'
+),
 
-{# an interval starts at an ACW event that does not continue an ACW interval #}
 interval_starts as (
     select
         agent_id,
         event_ts as start_ts,
-        row_number() over (partition by agent_id order by event_ts) as interval_number
+        stretch,
+        last_release_ts,
+        last_ring_or_dial_ts
+    from acw_events
+    where kind = 'acw' and coalesce(previous_non_release_kind, 'state') <> 'acw'
+),
+
+{# the event that ends the stretch: the first state, ring or dial event after it #}
+stretch_ends as (
+    select
+        agent_id,
+        stretch - 1 as ended_stretch,
+        event_ts as end_ts
     from sequenced
-    where kind = 'acw' and coalesce(previous_kind, 'state') <> 'acw'
+    where kind in ('state', 'ring_or_dial')
 ),
 
-interval_ends as (
-    select
-        acw_starts.agent_id,
-        acw_starts.start_ts,
-        min(enders.event_ts) as end_ts
-    from interval_starts as acw_starts
-    left join sequenced as enders
-        on
-            acw_starts.agent_id = enders.agent_id
-            and acw_starts.start_ts < enders.event_ts
-            and enders.kind <> 'acw'
-    group by acw_starts.agent_id, acw_starts.start_ts
-),
-
-
-{# the last party the agent released at or before the start, with no ring or dial between #}
-last_release as (
-    select
-        intervals.agent_id,
-        intervals.start_ts,
-        releases.call_id,
-        releases.party_id,
-        releases.released_ts,
-        row_number() over (
-            partition by intervals.agent_id, intervals.start_ts
-            order by releases.released_ts desc, releases.call_id desc, releases.party_id desc
-        ) as release_rank
-    from interval_ends as intervals
-    inner join party_releases as releases
-        on intervals.agent_id = releases.agent_id and intervals.start_ts >= releases.released_ts
-),
-
+{# attributed to the agent's last released party at or before the start, unless a ring or
+   dial came after that release #}
 attributed as (
     select
-        intervals.agent_id,
-        intervals.start_ts,
-        intervals.end_ts,
-        last_release.call_id,
-        last_release.party_id
-    from interval_ends as intervals
-    inner join last_release
+        interval_starts.agent_id,
+        interval_starts.start_ts,
+        stretch_ends.end_ts,
+        releases.call_id,
+        releases.party_id,
+        row_number() over (
+            partition by interval_starts.agent_id, interval_starts.start_ts
+            order by releases.call_id desc, releases.party_id desc
+        ) as release_rank
+    from interval_starts
+    inner join party_releases as releases
         on
-            intervals.agent_id = last_release.agent_id
-            and intervals.start_ts = last_release.start_ts
-            and last_release.release_rank = 1
-    where not exists (
-        select 1
-        from party_starts
-        where
-            party_starts.agent_id = intervals.agent_id
-            and party_starts.event_ts > last_release.released_ts
-            and party_starts.event_ts <= intervals.start_ts
-    )
+            interval_starts.agent_id = releases.agent_id
+            and interval_starts.last_release_ts = releases.released_ts
+    left join stretch_ends
+        on
+            interval_starts.agent_id = stretch_ends.agent_id
+            and interval_starts.stretch = stretch_ends.ended_stretch
+    where
+        interval_starts.last_ring_or_dial_ts is null
+        or interval_starts.last_ring_or_dial_ts <= interval_starts.last_release_ts
 ),
 
 landing as (
@@ -175,6 +185,7 @@ after_call_work as (
         landing.last_landed_at
     from attributed
     left join landing on attributed.agent_id = landing.agent_id
+    where attributed.release_rank = 1
 )
 
 select * from after_call_work
