@@ -30,7 +30,6 @@ FACTS = ("sm_res_session_fact", "sm_res_state_fact", "sm_res_state_reason_fact")
 MODELS = ["--select", *(f"+{f}" for f in FACTS)]
 WITH_TESTS = [*MODELS, "+resource_", "date_time"]
 MEDIA_TYPE_KEY = {"voice": 1, "chat": 2, "email": 3}
-RESOURCE_STATE_KEY = {"AfterCallWork": 1, "NotReady": 2, "Busy": 3, "Ready": 4}
 
 
 # ------------------------------------------------------------------ one database for the module
