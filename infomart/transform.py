@@ -54,6 +54,7 @@ def dbt_env(dsn: str, settings: Settings) -> dict[str, str]:
         "PGPASSWORD": str(info.get("password", "")),
         "PGDATABASE": str(info.get("dbname", "postgres")),
         "INFOMART_DBT_THREADS": str(settings.dbt_threads),
+        "PGTZ": "UTC",  # every session in UTC: calendar columns and date arithmetic never shift
     }
     if "sslmode" in info:
         env["PGSSLMODE"] = str(info["sslmode"])

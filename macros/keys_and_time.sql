@@ -8,9 +8,11 @@
     )), 1, 16))::bit(64)::bigint
 {%- endmacro %}
 
-{#- Milliseconds from one timestamp to another (event time). -#}
+{#- Milliseconds from one timestamptz to another (event time). From the exact difference of
+    the two instants: not dbt.datediff, which works in the session's local time and so is an
+    hour off across a daylight-saving change when the session is not in UTC. -#}
 {% macro ms_between(start_ts, end_ts) -%}
-    cast({{ dbt.datediff(start_ts, end_ts, 'millisecond') }} as bigint)
+    cast(round(extract(epoch from ({{ end_ts }} - {{ start_ts }})) * 1000) as bigint)
 {%- endmacro %}
 
 {#- MEASURES.md: durations are exact milliseconds, summed first, rounded half up to seconds once. -#}
