@@ -1,11 +1,15 @@
 {{
     config(
-        unique_key=['agent_id', 'media'],
+        unique_key=['agent_id', 'media', 'session_start_ts'],
         incremental_strategy='delete+insert',
         post_hook=[
             "create unique index if not exists {{ this.identifier }}__interval on {{ this }} (agent_id, media, start_ts)",
+            "create index if not exists {{ this.identifier }}__session on {{ this }} (agent_id, media, session_start_ts)",
+            "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media) where active_flag = 1",
             "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
+            "delete from {{ this }} where start_ts is null",
+            "analyze {{ this }}",
         ]
     )
 }}
@@ -18,25 +22,77 @@
     lasts until the next state event that changes the pair, or the session's end (null while
     the session is open). Resource state: AfterCallWork for workmode AfterCallWork, else
     NotReady. A session of zero length keeps its zero-length login run.
-    Recomputed per (agent, media) like int_agent_state__state_intervals. -#}
+    Incremental like int_agent_state__state_intervals: the sessions from the pair's recompute
+    instant on are rebuilt and replaced by delete+insert by (agent_id, media, session_start_ts).
+    A rebuilt session without any run (its login instant's last event is a Ready) gets a
+    placeholder row (null start_ts) so that its old rows are deleted; a post-hook then removes
+    the placeholders. -#}
+
+-- depends_on: {{ ref('int_agent_state__events') }}
+-- depends_on: {{ ref('int_agent_state__busy_intervals') }}
+-- depends_on: {{ ref('int_agent_state__sessions') }}
 
 with
 
-touched_pairs as (
-    select distinct
-        agent_id,
-        media
-    from {{ ref('int_agent_state__sessions') }}
-    where {{ since_watermark('last_landed_at') }}
-    {% if is_incremental() %}
-        union
+{% if is_incremental() %}
+
+    new_items as (
         select
             agent_id,
-            media
+            media,
+            event_ts as item_ts
+        from {{ ref('int_agent_state__events') }}
+        where {{ since_watermark('landed_at') }}
+        union all
+        select
+            agent_id,
+            media,
+            busy_start_ts as item_ts
+        from {{ ref('int_agent_state__busy_intervals') }}
+        where {{ since_watermark('last_landed_at') }}
+    ),
+
+    earliest_new_items as (
+        select
+            agent_id,
+            media,
+            min(item_ts) as item_ts
+        from new_items
+        group by agent_id, media
+    ),
+
+    recompute_candidates as (
+        select
+            earliest_new_items.agent_id,
+            earliest_new_items.media,
+            coalesce(max(sessions.start_ts), '-infinity'::timestamptz) as recompute_from_ts
+        from earliest_new_items
+        left join {{ ref('int_agent_state__sessions') }} as sessions
+            on
+                earliest_new_items.agent_id = sessions.agent_id
+                and earliest_new_items.media = sessions.media
+                and sessions.start_ts < earliest_new_items.item_ts
+        group by earliest_new_items.agent_id, earliest_new_items.media
+        union all
+        select
+            agent_id,
+            media,
+            min(session_start_ts) as recompute_from_ts
         from {{ this }}
         where active_flag = 1
-    {% endif %}
-),
+        group by agent_id, media
+    ),
+
+    recompute_from as (
+        select
+            agent_id,
+            media,
+            min(recompute_from_ts) as recompute_from_ts
+        from recompute_candidates
+        group by agent_id, media
+    ),
+
+{% endif %}
 
 sessions as (
     select
@@ -46,8 +102,13 @@ sessions as (
         sessions.end_ts as session_end_ts,
         sessions.last_landed_at
     from {{ ref('int_agent_state__sessions') }} as sessions
-    inner join touched_pairs
-        on sessions.agent_id = touched_pairs.agent_id and sessions.media = touched_pairs.media
+    {% if is_incremental() %}
+        inner join recompute_from
+            on
+                sessions.agent_id = recompute_from.agent_id
+                and sessions.media = recompute_from.media
+                and sessions.start_ts >= recompute_from.recompute_from_ts
+    {% endif %}
 ),
 
 state_events as (
@@ -63,8 +124,13 @@ state_events as (
             order by events.seq desc, events.event_id desc
         ) as rank_in_instant
     from {{ ref('int_agent_state__events') }} as events
-    inner join touched_pairs
-        on events.agent_id = touched_pairs.agent_id and events.media = touched_pairs.media
+    {% if is_incremental() %}
+        inner join recompute_from
+            on
+                events.agent_id = recompute_from.agent_id
+                and events.media = recompute_from.media
+                and events.event_ts >= recompute_from.recompute_from_ts
+    {% endif %}
     where events.state_event in ('login', 'ready', 'not_ready')
 ),
 
@@ -196,7 +262,7 @@ runs as (
     where is_run_start = 1
 ),
 
-final as (
+reason_runs as (
     select
         agent_id,
         media,
@@ -211,6 +277,40 @@ final as (
         last_landed_at
     from runs
     where not is_ready
+),
+
+{% if is_incremental() %}
+
+    placeholders as (
+        select
+            sessions.agent_id,
+            sessions.media,
+            sessions.session_start_ts,
+            cast(null as text) as state_name,
+            cast(null as text) as workmode,
+            cast(null as text) as reason_code,
+            cast(null as timestamptz) as start_ts,
+            cast(null as timestamptz) as end_ts,
+            cast(null as bigint) as duration_ms,
+            cast(null as integer) as active_flag,
+            sessions.last_landed_at
+        from sessions
+        left join reason_runs
+            on
+                sessions.agent_id = reason_runs.agent_id
+                and sessions.media = reason_runs.media
+                and sessions.session_start_ts = reason_runs.session_start_ts
+        where reason_runs.agent_id is null
+    ),
+
+{% endif %}
+
+final as (
+    select * from reason_runs
+    {% if is_incremental() %}
+        union all
+        select * from placeholders
+    {% endif %}
 )
 
 select * from final

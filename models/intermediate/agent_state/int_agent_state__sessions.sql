@@ -1,11 +1,13 @@
 {{
     config(
-        unique_key=['agent_id', 'media'],
+        unique_key=['agent_id', 'media', 'start_ts'],
         incremental_strategy='delete+insert',
         post_hook=[
             "create unique index if not exists {{ this.identifier }}__session on {{ this }} (agent_id, media, start_ts)",
             "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
+            "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media) where active_flag = 1",
+            "analyze {{ this }}",
         ]
     )
 }}
@@ -18,32 +20,75 @@
     "Now" is the latest event_ts in staging over the agent-activity topics (deterministic,
     never the wall clock). A session neither logged out, followed by a login nor timed out
     is open (end_ts null, active_flag 1).
-    Recomputed per (agent, media) for every pair touched by newly landed state events or busy
-    intervals, and for every pair with an open session (a later "now" may time it out). -#}
+    Incremental, from a recompute instant per (agent, media): a new state event or busy
+    interval (landed since the high-water mark) can only change the session it falls in and
+    the later ones, so each touched pair is recomputed from the start of the latest session
+    that starts before its earliest new item (from its open session too: a later "now" may
+    time it out), reading only the inputs from that instant on. Session starts are logins,
+    which later landings never remove, so delete+insert by (agent_id, media, start_ts) replaces
+    every recomputed row. -#}
 
 with
 
-touched_pairs as (
-    select
-        agent_id,
-        media
-    from {{ ref('int_agent_state__events') }}
-    where {{ since_watermark('landed_at') }}
-    union
-    select
-        agent_id,
-        media
-    from {{ ref('int_agent_state__busy_intervals') }}
-    where {{ since_watermark('last_landed_at') }}
-    {% if is_incremental() %}
-        union
+{% if is_incremental() %}
+
+    new_items as (
         select
             agent_id,
-            media
+            media,
+            event_ts as item_ts
+        from {{ ref('int_agent_state__events') }}
+        where {{ since_watermark('landed_at') }}
+        union all
+        select
+            agent_id,
+            media,
+            busy_start_ts as item_ts
+        from {{ ref('int_agent_state__busy_intervals') }}
+        where {{ since_watermark('last_landed_at') }}
+    ),
+
+    earliest_new_items as (
+        select
+            agent_id,
+            media,
+            min(item_ts) as item_ts
+        from new_items
+        group by agent_id, media
+    ),
+
+    recompute_candidates as (
+        select
+            earliest_new_items.agent_id,
+            earliest_new_items.media,
+            coalesce(max(previous.start_ts), '-infinity'::timestamptz) as recompute_from_ts
+        from earliest_new_items
+        left join {{ this }} as previous
+            on
+                earliest_new_items.agent_id = previous.agent_id
+                and earliest_new_items.media = previous.media
+                and previous.start_ts < earliest_new_items.item_ts
+        group by earliest_new_items.agent_id, earliest_new_items.media
+        union all
+        select
+            agent_id,
+            media,
+            min(start_ts) as recompute_from_ts
         from {{ this }}
         where active_flag = 1
-    {% endif %}
-),
+        group by agent_id, media
+    ),
+
+    recompute_from as (
+        select
+            agent_id,
+            media,
+            min(recompute_from_ts) as recompute_from_ts
+        from recompute_candidates
+        group by agent_id, media
+    ),
+
+{% endif %}
 
 latest_event_ts as (
     select max(event_ts) as event_ts from {{ ref('stg_events__voice_agentstate') }}
@@ -70,8 +115,13 @@ state_events as (
         events.state_event,
         events.landed_at
     from {{ ref('int_agent_state__events') }} as events
-    inner join touched_pairs
-        on events.agent_id = touched_pairs.agent_id and events.media = touched_pairs.media
+    {% if is_incremental() %}
+        inner join recompute_from
+            on
+                events.agent_id = recompute_from.agent_id
+                and events.media = recompute_from.media
+                and events.event_ts >= recompute_from.recompute_from_ts
+    {% endif %}
 ),
 
 busy_intervals as (
@@ -82,8 +132,28 @@ busy_intervals as (
         busy.busy_end_ts,
         busy.last_landed_at
     from {{ ref('int_agent_state__busy_intervals') }} as busy
-    inner join touched_pairs
-        on busy.agent_id = touched_pairs.agent_id and busy.media = touched_pairs.media
+    {% if is_incremental() %}
+        inner join recompute_from
+            on
+                busy.agent_id = recompute_from.agent_id
+                and busy.media = recompute_from.media
+                and busy.busy_start_ts >= recompute_from.recompute_from_ts
+        {#- one that starts before the recompute instant and ends after it is activity there #}
+        union all
+        select
+            busy.agent_id,
+            busy.media,
+            busy.busy_start_ts,
+            busy.busy_end_ts,
+            busy.last_landed_at
+        from {{ ref('int_agent_state__busy_intervals') }} as busy
+        inner join recompute_from
+            on
+                busy.agent_id = recompute_from.agent_id
+                and busy.media = recompute_from.media
+                and busy.busy_end_ts >= recompute_from.recompute_from_ts
+        where busy.busy_start_ts < recompute_from.recompute_from_ts
+    {% endif %}
 ),
 
 logins_and_logouts as (
@@ -114,26 +184,33 @@ logins as (
         and (next_state_event is distinct from 'login' or next_event_ts > event_ts)
 ),
 
-activity as (
+{# the session's items: its state events (a logout is no activity) and the starts and ends of
+    its busy intervals, each with its landing; the logins mark where sessions start #}
+items as (
     select
         agent_id,
         media,
-        event_ts as activity_ts,
+        event_ts as item_ts,
+        state_event <> 'logout' as is_activity,
+        landed_at,
         cast(null as timestamptz) as login_ts
     from state_events
-    where state_event <> 'logout'
     union all
     select
         agent_id,
         media,
-        busy_start_ts as activity_ts,
+        busy_start_ts as item_ts,
+        true as is_activity,
+        last_landed_at as landed_at,
         cast(null as timestamptz) as login_ts
     from busy_intervals
     union all
     select
         agent_id,
         media,
-        busy_end_ts as activity_ts,
+        busy_end_ts as item_ts,
+        true as is_activity,
+        last_landed_at as landed_at,
         cast(null as timestamptz) as login_ts
     from busy_intervals
     where busy_end_ts is not null
@@ -141,60 +218,45 @@ activity as (
     select
         agent_id,
         media,
-        start_ts as activity_ts,
+        start_ts as item_ts,
+        true as is_activity,
+        cast(null as timestamptz) as landed_at,
         start_ts as login_ts
     from logins
 ),
 
-{# each activity belongs to the latest login at or before it #}
-activity_in_sessions as (
+{# each item belongs to the latest login at or before it #}
+items_in_sessions as (
     select
         agent_id,
         media,
-        activity_ts,
-        max(login_ts) over (partition by agent_id, media order by activity_ts) as session_start_ts
-    from activity
+        item_ts,
+        is_activity,
+        landed_at,
+        max(login_ts) over (partition by agent_id, media order by item_ts) as session_start_ts
+    from items
 ),
 
-last_activity as (
+{# last activity: before the bound; last landing: of the items up to the bound (incl. a logout) #}
+session_items as (
     select
         logins.agent_id,
         logins.media,
         logins.start_ts,
-        max(activity_in_sessions.activity_ts) as last_activity_ts
+        max(items_in_sessions.item_ts) filter (
+            where
+            items_in_sessions.is_activity
+            and (logins.bound_ts is null or items_in_sessions.item_ts < logins.bound_ts)
+        ) as last_activity_ts,
+        max(items_in_sessions.landed_at) as last_landed_at
     from logins
-    inner join activity_in_sessions
+    inner join items_in_sessions
         on
-            logins.agent_id = activity_in_sessions.agent_id
-            and logins.media = activity_in_sessions.media
-            and logins.start_ts = activity_in_sessions.session_start_ts
-    where logins.bound_ts is null or activity_in_sessions.activity_ts < logins.bound_ts
+            logins.agent_id = items_in_sessions.agent_id
+            and logins.media = items_in_sessions.media
+            and logins.start_ts = items_in_sessions.session_start_ts
+    where logins.bound_ts is null or items_in_sessions.item_ts <= logins.bound_ts
     group by logins.agent_id, logins.media, logins.start_ts
-),
-
-pair_landings as (
-    select
-        agent_id,
-        media,
-        max(landed_at) as last_landed_at
-    from state_events
-    group by agent_id, media
-    union all
-    select
-        agent_id,
-        media,
-        max(last_landed_at) as last_landed_at
-    from busy_intervals
-    group by agent_id, media
-),
-
-pair_last_landed as (
-    select
-        agent_id,
-        media,
-        max(last_landed_at) as last_landed_at
-    from pair_landings
-    group by agent_id, media
 ),
 
 bounded as (
@@ -204,17 +266,18 @@ bounded as (
         logins.start_ts,
         logins.bound_ts,
         logins.bound_event,
-        coalesce(last_activity.last_activity_ts, logins.start_ts) as last_activity_ts,
+        coalesce(session_items.last_activity_ts, logins.start_ts) as last_activity_ts,
         coalesce(logins.bound_ts, horizon.now_ts)
-        >= coalesce(last_activity.last_activity_ts, logins.start_ts)
-        + interval '{{ var("session_timeout_hours") }} hours' as is_timed_out
+        >= coalesce(session_items.last_activity_ts, logins.start_ts)
+        + interval '{{ var("session_timeout_hours") }} hours' as is_timed_out,
+        session_items.last_landed_at
     from logins
     cross join horizon
-    left join last_activity
+    left join session_items
         on
-            logins.agent_id = last_activity.agent_id
-            and logins.media = last_activity.media
-            and logins.start_ts = last_activity.start_ts
+            logins.agent_id = session_items.agent_id
+            and logins.media = session_items.media
+            and logins.start_ts = session_items.start_ts
 ),
 
 sessions as (
@@ -234,10 +297,8 @@ sessions as (
             else 'open'
         end as ended_by,
         bounded.last_activity_ts,
-        pair_last_landed.last_landed_at
+        bounded.last_landed_at
     from bounded
-    inner join pair_last_landed
-        on bounded.agent_id = pair_last_landed.agent_id and bounded.media = pair_last_landed.media
 ),
 
 final as (

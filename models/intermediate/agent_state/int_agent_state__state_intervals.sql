@@ -1,11 +1,14 @@
 {{
     config(
-        unique_key=['agent_id', 'media'],
+        unique_key=['agent_id', 'media', 'session_start_ts'],
         incremental_strategy='delete+insert',
         post_hook=[
             "create unique index if not exists {{ this.identifier }}__interval on {{ this }} (agent_id, media, start_ts)",
+            "create index if not exists {{ this.identifier }}__session on {{ this }} (agent_id, media, session_start_ts)",
+            "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media) where active_flag = 1",
             "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
+            "analyze {{ this }}",
         ]
     )
 }}
@@ -22,26 +25,77 @@
     4. Consecutive intervals of the same state merged into one run (gaps and islands).
     The last run of an open session has a null end. A session of zero length (timed out at its
     own login) keeps one zero-length run, so every session has a row.
-    Recomputed per (agent, media) for every pair whose sessions were recomputed from newly
-    landed events, and for every pair with an open run. -#}
+    Incremental, per (agent, media) from a recompute instant, like int_agent_state__sessions:
+    the start of the latest session (already rebuilt) that starts before the pair's earliest
+    new state event or busy interval, or the session of an open run if earlier; only the
+    sessions from there on are rebuilt, from the inputs from there on. Every session has a
+    row, so delete+insert by (agent_id, media, session_start_ts) replaces all of their rows. -#}
+
+-- depends_on: {{ ref('int_agent_state__events') }}
+-- depends_on: {{ ref('int_agent_state__busy_intervals') }}
+-- depends_on: {{ ref('int_agent_state__sessions') }}
 
 with
 
-touched_pairs as (
-    select distinct
-        agent_id,
-        media
-    from {{ ref('int_agent_state__sessions') }}
-    where {{ since_watermark('last_landed_at') }}
-    {% if is_incremental() %}
-        union
+{% if is_incremental() %}
+
+    new_items as (
         select
             agent_id,
-            media
+            media,
+            event_ts as item_ts
+        from {{ ref('int_agent_state__events') }}
+        where {{ since_watermark('landed_at') }}
+        union all
+        select
+            agent_id,
+            media,
+            busy_start_ts as item_ts
+        from {{ ref('int_agent_state__busy_intervals') }}
+        where {{ since_watermark('last_landed_at') }}
+    ),
+
+    earliest_new_items as (
+        select
+            agent_id,
+            media,
+            min(item_ts) as item_ts
+        from new_items
+        group by agent_id, media
+    ),
+
+    recompute_candidates as (
+        select
+            earliest_new_items.agent_id,
+            earliest_new_items.media,
+            coalesce(max(sessions.start_ts), '-infinity'::timestamptz) as recompute_from_ts
+        from earliest_new_items
+        left join {{ ref('int_agent_state__sessions') }} as sessions
+            on
+                earliest_new_items.agent_id = sessions.agent_id
+                and earliest_new_items.media = sessions.media
+                and sessions.start_ts < earliest_new_items.item_ts
+        group by earliest_new_items.agent_id, earliest_new_items.media
+        union all
+        select
+            agent_id,
+            media,
+            min(session_start_ts) as recompute_from_ts
         from {{ this }}
         where active_flag = 1
-    {% endif %}
-),
+        group by agent_id, media
+    ),
+
+    recompute_from as (
+        select
+            agent_id,
+            media,
+            min(recompute_from_ts) as recompute_from_ts
+        from recompute_candidates
+        group by agent_id, media
+    ),
+
+{% endif %}
 
 sessions as (
     select
@@ -51,8 +105,13 @@ sessions as (
         sessions.end_ts as session_end_ts,
         sessions.last_landed_at
     from {{ ref('int_agent_state__sessions') }} as sessions
-    inner join touched_pairs
-        on sessions.agent_id = touched_pairs.agent_id and sessions.media = touched_pairs.media
+    {% if is_incremental() %}
+        inner join recompute_from
+            on
+                sessions.agent_id = recompute_from.agent_id
+                and sessions.media = recompute_from.media
+                and sessions.start_ts >= recompute_from.recompute_from_ts
+    {% endif %}
 ),
 
 state_events as (
@@ -70,8 +129,13 @@ state_events as (
             order by events.seq desc, events.event_id desc
         ) as rank_in_instant
     from {{ ref('int_agent_state__events') }} as events
-    inner join touched_pairs
-        on events.agent_id = touched_pairs.agent_id and events.media = touched_pairs.media
+    {% if is_incremental() %}
+        inner join recompute_from
+            on
+                events.agent_id = recompute_from.agent_id
+                and events.media = recompute_from.media
+                and events.event_ts >= recompute_from.recompute_from_ts
+    {% endif %}
     where events.state_event in ('login', 'ready', 'not_ready')
 ),
 
@@ -82,8 +146,13 @@ busy_intervals as (
         busy.busy_start_ts,
         busy.busy_end_ts
     from {{ ref('int_agent_state__busy_intervals') }} as busy
-    inner join touched_pairs
-        on busy.agent_id = touched_pairs.agent_id and busy.media = touched_pairs.media
+    {% if is_incremental() %}
+        inner join recompute_from
+            on
+                busy.agent_id = recompute_from.agent_id
+                and busy.media = recompute_from.media
+                and busy.busy_start_ts >= recompute_from.recompute_from_ts
+    {% endif %}
     where busy.busy_end_ts is null or busy.busy_end_ts > busy.busy_start_ts
 ),
 

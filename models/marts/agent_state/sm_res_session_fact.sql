@@ -1,46 +1,103 @@
 {{
     config(
-        unique_key=['agent_id', 'media_name'],
+        unique_key='sm_res_session_fact_key',
         incremental_strategy='delete+insert',
         post_hook=[
             "create unique index if not exists {{ this.identifier }}__key on {{ this }} (sm_res_session_fact_key)",
             "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
             "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, media_name)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
+            "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media_name) where active_flag = 1",
+            "analyze {{ this }}",
         ]
     )
 }}
 
 {#- SM_RES_SESSION_FACT (GIM): one row per agent login session per media, from
-    int_agent_state__sessions (how sessions open and close is described there). Recomputed per
-    (agent, media) for every pair recomputed upstream from newly landed events, and for every
-    pair with an open session (it may have timed out since). -#}
+    int_agent_state__sessions (how sessions open and close is described there). Incremental per
+    (agent, media) from the same recompute instant as int_agent_state__sessions (the start of
+    the latest session that starts before the pair's earliest newly landed state event or busy
+    interval, or its open session's if earlier; it may have timed out since): the sessions from
+    there on are replaced by delete+insert by session key (sessions never disappear). -#}
 
 {%- set start_ms = "cast(extract(epoch from sessions.start_ts) * 1000 as bigint)" %}
 
+-- depends_on: {{ ref('int_agent_state__events') }}
+-- depends_on: {{ ref('int_agent_state__busy_intervals') }}
+-- depends_on: {{ ref('int_agent_state__sessions') }}
+
 with
 
-touched_pairs as (
-    select distinct
-        agent_id,
-        media
-    from {{ ref('int_agent_state__sessions') }}
-    where {{ since_watermark('last_landed_at') }}
-    {% if is_incremental() %}
-        union
+{% if is_incremental() %}
+
+    new_items as (
         select
             agent_id,
-            media_name as media
+            media,
+            event_ts as item_ts
+        from {{ ref('int_agent_state__events') }}
+        where {{ since_watermark('landed_at') }}
+        union all
+        select
+            agent_id,
+            media,
+            busy_start_ts as item_ts
+        from {{ ref('int_agent_state__busy_intervals') }}
+        where {{ since_watermark('last_landed_at') }}
+    ),
+
+    earliest_new_items as (
+        select
+            agent_id,
+            media,
+            min(item_ts) as item_ts
+        from new_items
+        group by agent_id, media
+    ),
+
+    recompute_candidates as (
+        select
+            earliest_new_items.agent_id,
+            earliest_new_items.media,
+            coalesce(max(sessions.start_ts), '-infinity'::timestamptz) as recompute_from_ts
+        from earliest_new_items
+        left join {{ ref('int_agent_state__sessions') }} as sessions
+            on
+                earliest_new_items.agent_id = sessions.agent_id
+                and earliest_new_items.media = sessions.media
+                and sessions.start_ts < earliest_new_items.item_ts
+        group by earliest_new_items.agent_id, earliest_new_items.media
+        union all
+        select
+            agent_id,
+            media_name as media,
+            min(start_ts) as recompute_from_ts
         from {{ this }}
         where active_flag = 1
-    {% endif %}
-),
+        group by agent_id, media_name
+    ),
+
+    recompute_from as (
+        select
+            agent_id,
+            media,
+            min(recompute_from_ts) as recompute_from_ts
+        from recompute_candidates
+        group by agent_id, media
+    ),
+
+{% endif %}
 
 sessions as (
     select sessions.*
     from {{ ref('int_agent_state__sessions') }} as sessions
-    inner join touched_pairs
-        on sessions.agent_id = touched_pairs.agent_id and sessions.media = touched_pairs.media
+    {% if is_incremental() %}
+        inner join recompute_from
+            on
+                sessions.agent_id = recompute_from.agent_id
+                and sessions.media = recompute_from.media
+                and sessions.start_ts >= recompute_from.recompute_from_ts
+    {% endif %}
 ),
 
 media_types as (

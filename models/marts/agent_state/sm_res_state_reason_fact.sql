@@ -1,46 +1,106 @@
 {{
     config(
-        unique_key=['agent_id', 'media_name'],
+        unique_key='sm_res_session_fact_key',
         incremental_strategy='delete+insert',
         post_hook=[
             "create unique index if not exists {{ this.identifier }}__key on {{ this }} (sm_res_state_reason_fact_key)",
             "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
             "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, media_name)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
+            "create index if not exists {{ this.identifier }}__session on {{ this }} (sm_res_session_fact_key)",
+            "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media_name) where active_flag = 1",
+            "delete from {{ this }} where sm_res_state_reason_fact_key is null",
+            "analyze {{ this }}",
         ]
     )
 }}
 
 {#- SM_RES_STATE_REASON_FACT (GIM): NotReady and AfterCallWork intervals with their
-    (workmode, reason_code), from int_agent_state__reason_intervals. Recomputed per
-    (agent, media) like SM_RES_SESSION_FACT. -#}
+    (workmode, reason_code), from int_agent_state__reason_intervals. Incremental like
+    SM_RES_SESSION_FACT: the sessions from the pair's recompute instant on are replaced by
+    delete+insert by session key; a rebuilt session without any interval gets a placeholder row
+    (null key) so that its old rows are deleted, and a post-hook removes the placeholders. -#}
 
 {%- set start_ms = "cast(extract(epoch from intervals.start_ts) * 1000 as bigint)" %}
 {%- set session_start_ms = "cast(extract(epoch from intervals.session_start_ts) * 1000 as bigint)" %}
+{%- set rebuilt_start_ms = "cast(extract(epoch from rebuilt_sessions.start_ts) * 1000 as bigint)" %}
+
+-- depends_on: {{ ref('int_agent_state__events') }}
+-- depends_on: {{ ref('int_agent_state__busy_intervals') }}
+-- depends_on: {{ ref('int_agent_state__sessions') }}
 
 with
 
-touched_pairs as (
-    select distinct
-        agent_id,
-        media
-    from {{ ref('int_agent_state__reason_intervals') }}
-    where {{ since_watermark('last_landed_at') }}
-    {% if is_incremental() %}
-        union
+{% if is_incremental() %}
+
+    new_items as (
         select
             agent_id,
-            media_name as media
+            media,
+            event_ts as item_ts
+        from {{ ref('int_agent_state__events') }}
+        where {{ since_watermark('landed_at') }}
+        union all
+        select
+            agent_id,
+            media,
+            busy_start_ts as item_ts
+        from {{ ref('int_agent_state__busy_intervals') }}
+        where {{ since_watermark('last_landed_at') }}
+    ),
+
+    earliest_new_items as (
+        select
+            agent_id,
+            media,
+            min(item_ts) as item_ts
+        from new_items
+        group by agent_id, media
+    ),
+
+    recompute_candidates as (
+        select
+            earliest_new_items.agent_id,
+            earliest_new_items.media,
+            coalesce(max(sessions.start_ts), '-infinity'::timestamptz) as recompute_from_ts
+        from earliest_new_items
+        left join {{ ref('int_agent_state__sessions') }} as sessions
+            on
+                earliest_new_items.agent_id = sessions.agent_id
+                and earliest_new_items.media = sessions.media
+                and sessions.start_ts < earliest_new_items.item_ts
+        group by earliest_new_items.agent_id, earliest_new_items.media
+        union all
+        select
+            agent_id,
+            media_name as media,
+            min(session_start_ts) as recompute_from_ts
         from {{ this }}
         where active_flag = 1
-    {% endif %}
-),
+        group by agent_id, media_name
+    ),
+
+    recompute_from as (
+        select
+            agent_id,
+            media,
+            min(recompute_from_ts) as recompute_from_ts
+        from recompute_candidates
+        group by agent_id, media
+    ),
+
+{% endif %}
 
 intervals as (
     select intervals.*
     from {{ ref('int_agent_state__reason_intervals') }} as intervals
-    inner join touched_pairs
-        on intervals.agent_id = touched_pairs.agent_id and intervals.media = touched_pairs.media
+    {% if is_incremental() %}
+        inner join recompute_from
+            on
+                intervals.agent_id = recompute_from.agent_id
+                and intervals.media = recompute_from.media
+                and intervals.session_start_ts >= recompute_from.recompute_from_ts
+    {% endif %}
 ),
 
 media_types as (
@@ -82,6 +142,62 @@ facts as (
     from intervals
     left join media_types on intervals.media = media_types.media
     left join resource_states on intervals.state_name = resource_states.state_name
+),
+
+{% if is_incremental() %}
+
+    rebuilt_sessions as (
+        select
+            sessions.agent_id,
+            sessions.media,
+            sessions.start_ts,
+            sessions.last_landed_at
+        from {{ ref('int_agent_state__sessions') }} as sessions
+        inner join recompute_from
+            on
+                sessions.agent_id = recompute_from.agent_id
+                and sessions.media = recompute_from.media
+                and sessions.start_ts >= recompute_from.recompute_from_ts
+    ),
+
+    placeholders as (
+        select
+            cast(null as bigint) as sm_res_state_reason_fact_key,
+            {{ infomart_key(["'session'", 'rebuilt_sessions.agent_id', 'rebuilt_sessions.media', rebuilt_start_ms]) }}
+                as sm_res_session_fact_key,
+            cast(null as integer) as start_date_time_key,
+            cast(null as integer) as end_date_time_key,
+            cast(null as bigint) as resource_key,
+            cast(null as bigint) as media_type_key,
+            cast(null as bigint) as resource_state_key,
+            cast(null as timestamptz) as start_ts,
+            cast(null as timestamptz) as end_ts,
+            cast(null as integer) as total_duration,
+            cast(null as bigint) as total_duration_ms,
+            cast(null as integer) as active_flag,
+            rebuilt_sessions.agent_id,
+            rebuilt_sessions.media as media_name,
+            cast(null as text) as workmode,
+            cast(null as text) as reason_code,
+            rebuilt_sessions.start_ts as session_start_ts,
+            rebuilt_sessions.last_landed_at
+        from rebuilt_sessions
+        left join intervals
+            on
+                rebuilt_sessions.agent_id = intervals.agent_id
+                and rebuilt_sessions.media = intervals.media
+                and rebuilt_sessions.start_ts = intervals.session_start_ts
+        where intervals.agent_id is null
+    ),
+
+{% endif %}
+
+final as (
+    select * from facts
+    {% if is_incremental() %}
+        union all
+        select * from placeholders
+    {% endif %}
 )
 
-select * from facts
+select * from final
