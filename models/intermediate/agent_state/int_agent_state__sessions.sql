@@ -61,7 +61,7 @@ with
         select
             earliest_new_items.agent_id,
             earliest_new_items.media,
-            coalesce(max(previous.start_ts), '-infinity'::timestamptz) as recompute_from_ts
+            coalesce(max(previous.start_ts), cast('-infinity' as timestamptz)) as recompute_from_ts
         from earliest_new_items
         left join {{ this }} as previous
             on
@@ -185,7 +185,8 @@ logins as (
 ),
 
 {# the session's items: its state events (a logout is no activity) and the starts and ends of
-    its busy intervals, each with its landing; the logins mark where sessions start #}
+    its busy intervals, each with its landing; the logins mark where sessions start and carry
+    their bounds #}
 items as (
     select
         agent_id,
@@ -193,7 +194,9 @@ items as (
         event_ts as item_ts,
         state_event <> 'logout' as is_activity,
         landed_at,
-        cast(null as timestamptz) as login_ts
+        cast(null as timestamptz) as login_ts,
+        cast(null as timestamptz) as bound_ts,
+        cast(null as text) as bound_event
     from state_events
     union all
     select
@@ -202,7 +205,9 @@ items as (
         busy_start_ts as item_ts,
         true as is_activity,
         last_landed_at as landed_at,
-        cast(null as timestamptz) as login_ts
+        cast(null as timestamptz) as login_ts,
+        cast(null as timestamptz) as bound_ts,
+        cast(null as text) as bound_event
     from busy_intervals
     union all
     select
@@ -211,7 +216,9 @@ items as (
         busy_end_ts as item_ts,
         true as is_activity,
         last_landed_at as landed_at,
-        cast(null as timestamptz) as login_ts
+        cast(null as timestamptz) as login_ts,
+        cast(null as timestamptz) as bound_ts,
+        cast(null as text) as bound_event
     from busy_intervals
     where busy_end_ts is not null
     union all
@@ -221,11 +228,14 @@ items as (
         start_ts as item_ts,
         true as is_activity,
         cast(null as timestamptz) as landed_at,
-        start_ts as login_ts
+        start_ts as login_ts,
+        coalesce(bound_ts, cast('infinity' as timestamptz)) as bound_ts,
+        bound_event
     from logins
 ),
 
-{# each item belongs to the latest login at or before it #}
+{# each item belongs to the latest login at or before it; the bounds grow with the logins, so
+    the latest login's bound is the largest so far #}
 items_in_sessions as (
     select
         agent_id,
@@ -233,51 +243,42 @@ items_in_sessions as (
         item_ts,
         is_activity,
         landed_at,
-        max(login_ts) over (partition by agent_id, media order by item_ts) as session_start_ts
+        bound_event,
+        max(login_ts) over pair_order as session_start_ts,
+        max(bound_ts) over pair_order as session_bound_ts
     from items
+    window pair_order as (partition by agent_id, media order by item_ts)
 ),
 
 {# last activity: before the bound; last landing: of the items up to the bound (incl. a logout) #}
 session_items as (
     select
-        logins.agent_id,
-        logins.media,
-        logins.start_ts,
-        max(items_in_sessions.item_ts) filter (
-            where
-            items_in_sessions.is_activity
-            and (logins.bound_ts is null or items_in_sessions.item_ts < logins.bound_ts)
-        ) as last_activity_ts,
-        max(items_in_sessions.landed_at) as last_landed_at
-    from logins
-    inner join items_in_sessions
-        on
-            logins.agent_id = items_in_sessions.agent_id
-            and logins.media = items_in_sessions.media
-            and logins.start_ts = items_in_sessions.session_start_ts
-    where logins.bound_ts is null or items_in_sessions.item_ts <= logins.bound_ts
-    group by logins.agent_id, logins.media, logins.start_ts
+        agent_id,
+        media,
+        session_start_ts as start_ts,
+        max(session_bound_ts) as bound_ts,
+        max(bound_event) as bound_event,
+        max(item_ts) filter (where is_activity and item_ts < session_bound_ts) as last_activity_ts,
+        max(landed_at) filter (where item_ts <= session_bound_ts) as last_landed_at
+    from items_in_sessions
+    where session_start_ts is not null
+    group by agent_id, media, session_start_ts
 ),
 
 bounded as (
     select
-        logins.agent_id,
-        logins.media,
-        logins.start_ts,
-        logins.bound_ts,
-        logins.bound_event,
-        coalesce(session_items.last_activity_ts, logins.start_ts) as last_activity_ts,
-        coalesce(logins.bound_ts, horizon.now_ts)
-        >= coalesce(session_items.last_activity_ts, logins.start_ts)
+        session_items.agent_id,
+        session_items.media,
+        session_items.start_ts,
+        nullif(session_items.bound_ts, cast('infinity' as timestamptz)) as bound_ts,
+        session_items.bound_event,
+        coalesce(session_items.last_activity_ts, session_items.start_ts) as last_activity_ts,
+        coalesce(nullif(session_items.bound_ts, cast('infinity' as timestamptz)), horizon.now_ts)
+        >= coalesce(session_items.last_activity_ts, session_items.start_ts)
         + interval '{{ var("session_timeout_hours") }} hours' as is_timed_out,
         session_items.last_landed_at
-    from logins
+    from session_items
     cross join horizon
-    left join session_items
-        on
-            logins.agent_id = session_items.agent_id
-            and logins.media = session_items.media
-            and logins.start_ts = session_items.start_ts
 ),
 
 sessions as (
