@@ -32,61 +32,7 @@ with
 
 {% if is_incremental() %}
 
-    new_items as (
-        select
-            agent_id,
-            media,
-            event_ts as item_ts
-        from {{ ref('int_agent_state__events') }}
-        where {{ since_watermark('landed_at') }}
-        union all
-        select
-            agent_id,
-            media,
-            busy_start_ts as item_ts
-        from {{ ref('int_agent_state__busy_intervals') }}
-        where {{ since_watermark('last_landed_at') }}
-    ),
-
-    earliest_new_items as (
-        select
-            agent_id,
-            media,
-            min(item_ts) as item_ts
-        from new_items
-        group by agent_id, media
-    ),
-
-    recompute_candidates as (
-        select
-            earliest_new_items.agent_id,
-            earliest_new_items.media,
-            coalesce(max(previous.start_ts), cast('-infinity' as timestamptz)) as recompute_from_ts
-        from earliest_new_items
-        left join {{ this }} as previous
-            on
-                earliest_new_items.agent_id = previous.agent_id
-                and earliest_new_items.media = previous.media
-                and previous.start_ts < earliest_new_items.item_ts
-        group by earliest_new_items.agent_id, earliest_new_items.media
-        union all
-        select
-            agent_id,
-            media,
-            min(start_ts) as recompute_from_ts
-        from {{ this }}
-        where active_flag = 1
-        group by agent_id, media
-    ),
-
-    recompute_from as (
-        select
-            agent_id,
-            media,
-            min(recompute_from_ts) as recompute_from_ts
-        from recompute_candidates
-        group by agent_id, media
-    ),
+    {{ agent_state_recompute_from(this, 'media', 'start_ts') }}
 
 {% endif %}
 
