@@ -1,11 +1,10 @@
 {{
     config(
-        unique_key='agent_id',
+        unique_key=['call_id', 'party_id'],
         incremental_strategy='delete+insert',
-        pre_hook=["{{ delete_touched('agent_id', touched_agents_for_after_call_work()) }}"],
         post_hook=[
-            "create index if not exists {{ this.identifier }}__call_party on {{ this }} (call_id, party_id)",
-            "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, start_ts)",
+            "create unique index if not exists {{ this.identifier }}__call_party on {{ this }} (call_id, party_id)",
+            "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, released_ts)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
             "analyze {{ this }}",
         ]
@@ -18,14 +17,74 @@
     agent's next state event (AgentReady, AgentNotReady with another workmode, AgentLogout,
     AgentLogin) or next Ringing or Dialing, whichever is first. Consecutive AfterCallWork
     NotReady events (a new reason code, say) continue one interval. An interval with no end
-    yet has a null end_ts and counts no duration until it enders. Recomputed for every agent
-    touched by newly landed agent-state events or call parties. #}
+    yet has a null end and counts no duration until it ends.
+
+    One row per released agent party, with the count and duration of the intervals attributed
+    to it (zero when none), so a party that loses its after-call work to a late event gets a
+    fresh row too, and interaction_resource_fact sees it.
+
+    Incremental, per agent from a recompute instant: the agent's last Ringing or Dialing
+    before its earliest new item (a new agent-state event, or the earliest instant of a new or
+    changed party of the agent), -infinity when none. A Ringing or Dialing ends every stretch
+    and no interval starting after it can be attributed to a party released before it, so
+    the intervals starting before that instant cannot change, and every party released from
+    it on is recomputed from the agent's events from it on (delete+insert by party). #}
 
 with
 
-touched_agents as (
-    {{ touched_agents_for_after_call_work() }}
-),
+{% if is_incremental() %}
+
+    new_items as (
+        select
+            agent_id,
+            event_ts as item_ts
+        from {{ ref('stg_events__voice_agentstate') }}
+        where {{ since_watermark('landed_at') }}
+        union all
+        select
+            agent_id,
+            least(ringing_ts, dialing_ts, released_ts) as item_ts
+        from {{ ref('int_voice__parties') }}
+        where agent_id is not null and {{ since_watermark('last_landed_at') }}
+    ),
+
+    earliest_new_items as (
+        select
+            agent_id,
+            min(item_ts) as item_ts
+        from new_items
+        where item_ts is not null
+        group by agent_id
+    ),
+
+    recompute_from as (
+        select
+            earliest_new_items.agent_id,
+            coalesce(last_start.start_ts, '-infinity'::timestamptz) as recompute_from_ts
+        from earliest_new_items
+        left join lateral (
+            select least(parties.ringing_ts, parties.dialing_ts) as start_ts
+            from {{ ref('int_voice__parties') }} as parties
+            where
+                parties.agent_id = earliest_new_items.agent_id
+                and least(parties.ringing_ts, parties.dialing_ts) < earliest_new_items.item_ts
+            order by least(parties.ringing_ts, parties.dialing_ts) desc
+            limit 1
+        ) as last_start on true
+    ),
+
+{% else %}
+
+    recompute_from as (
+        select
+            agent_id,
+            '-infinity'::timestamptz as recompute_from_ts
+        from {{ ref('int_voice__parties') }}
+        where agent_id is not null
+        group by agent_id
+    ),
+
+{% endif %}
 
 state_events as (
     select
@@ -35,18 +94,24 @@ state_events as (
         events.event_type = 'AgentNotReady' and events.workmode = 'AfterCallWork' as is_acw,
         events.landed_at
     from {{ ref('stg_events__voice_agentstate') }} as events
-    inner join touched_agents on events.agent_id = touched_agents.agent_id
+    {% if is_incremental() %}
+        inner join recompute_from
+            on
+                events.agent_id = recompute_from.agent_id
+                and events.event_ts >= recompute_from.recompute_from_ts
+    {% endif %}
 ),
 
 party_starts as (
     select
         parties.agent_id,
-        coalesce(least(parties.ringing_ts, parties.dialing_ts), parties.ringing_ts, parties.dialing_ts)
-            as event_ts,
+        least(parties.ringing_ts, parties.dialing_ts) as event_ts,
         parties.last_landed_at
     from {{ ref('int_voice__parties') }} as parties
-    inner join touched_agents on parties.agent_id = touched_agents.agent_id
-    where parties.ringing_ts is not null or parties.dialing_ts is not null
+    inner join recompute_from
+        on
+            parties.agent_id = recompute_from.agent_id
+            and least(parties.ringing_ts, parties.dialing_ts) >= recompute_from.recompute_from_ts
 ),
 
 party_releases as (
@@ -54,10 +119,13 @@ party_releases as (
         parties.agent_id,
         parties.call_id,
         parties.party_id,
-        parties.released_ts
+        parties.released_ts,
+        parties.last_landed_at
     from {{ ref('int_voice__parties') }} as parties
-    inner join touched_agents on parties.agent_id = touched_agents.agent_id
-    where parties.released_ts is not null
+    inner join recompute_from
+        on
+            parties.agent_id = recompute_from.agent_id
+            and parties.released_ts >= recompute_from.recompute_from_ts
 ),
 
 {# one ordered timeline per agent: releases first at equal times (an ACW may start at the
@@ -93,7 +161,6 @@ sequenced as (
         event_ts,
         tie_break,
         kind,
-        lag(kind) over agent_order as previous_kind,
         sum(case when kind in ('state', 'ring_or_dial') then 1 else 0 end) over agent_order as stretch,
         max(case when kind = 'release' then event_ts end) over agent_order as last_release_ts,
         max(case when kind = 'ring_or_dial' then event_ts end) over agent_order as last_ring_or_dial_ts
@@ -166,26 +233,61 @@ attributed as (
         or interval_starts.last_ring_or_dial_ts <= interval_starts.last_release_ts
 ),
 
+party_intervals as (
+    select
+        call_id,
+        party_id,
+        count(*) as acw_count,
+        sum({{ ms_between('start_ts', 'end_ts') }}) as acw_ms,
+        min(start_ts) as first_start_ts,
+        bool_or(end_ts is null) as has_open_interval
+    from attributed
+    where release_rank = 1
+    group by call_id, party_id
+),
+
+{# every recomputed row is stamped with the latest landing in its agent's window, so the
+   parties whose after-call work a new event may have moved all look new downstream #}
+window_landings as (
+    select
+        agent_id,
+        landed_at
+    from state_events
+    union all
+    select
+        agent_id,
+        last_landed_at as landed_at
+    from party_starts
+    union all
+    select
+        agent_id,
+        last_landed_at as landed_at
+    from party_releases
+),
+
 landing as (
     select
         agent_id,
         max(landed_at) as last_landed_at
-    from state_events
+    from window_landings
     group by agent_id
 ),
 
 after_call_work as (
     select
-        attributed.agent_id,
-        attributed.call_id,
-        attributed.party_id,
-        attributed.start_ts,
-        attributed.end_ts,
-        {{ ms_between('attributed.start_ts', 'attributed.end_ts') }} as acw_ms,
+        releases.agent_id,
+        releases.call_id,
+        releases.party_id,
+        releases.released_ts,
+        coalesce(party_intervals.acw_count, 0) as acw_count,
+        coalesce(party_intervals.acw_ms, 0) as acw_ms,
+        party_intervals.first_start_ts,
+        coalesce(party_intervals.has_open_interval, false) as has_open_interval,
         landing.last_landed_at
-    from attributed
-    left join landing on attributed.agent_id = landing.agent_id
-    where attributed.release_rank = 1
+    from party_releases as releases
+    left join party_intervals
+        on releases.call_id = party_intervals.call_id and releases.party_id = party_intervals.party_id
+    left join landing on releases.agent_id = landing.agent_id
 )
 
 select * from after_call_work

@@ -6,6 +6,7 @@
             "create unique index if not exists {{ this.identifier }}__call_party on {{ this }} (call_id, party_id)",
             "create index if not exists {{ this.identifier }}__thread_id on {{ this }} (thread_id)",
             "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, released_ts)",
+            "create index if not exists {{ this.identifier }}__agent_start on {{ this }} (agent_id, (least(ringing_ts, dialing_ts)))",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
             "create index if not exists {{ this.identifier }}__root on {{ this }} ((coalesce(thread_id, call_id)))",
             "analyze {{ this }}",

@@ -116,8 +116,8 @@ after_call_work as (
     select
         acw.call_id,
         acw.party_id,
-        count(*) as acw_count,
-        coalesce(sum(acw.acw_ms), 0) as acw_ms,
+        sum(acw.acw_count) as acw_count,
+        sum(acw.acw_ms) as acw_ms,
         max(acw.last_landed_at) as last_landed_at
     from {{ ref('int_voice__after_call_work') }} as acw
     inner join thread_parties on acw.call_id = thread_parties.call_id and acw.party_id = thread_parties.party_id
