@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
 
+from infomart.simulator.emitter import Delivery
 from ingest.kafka_client import Producer
 
-
-class Delivery(NamedTuple):
-    topic: str  # logical topic id
-    key: str
-    value: bytes
+__all__ = ["Delivery", "publish"]
 
 
 def publish(
