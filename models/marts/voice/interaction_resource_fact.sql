@@ -19,7 +19,11 @@
     call thread: a thread is touched when any of its calls' events, or the after-call work of
     one of its agents, landed since the last run. Rows are replaced per call (every row belongs
     to one call), so a call first seen without its CallCreated, and so without its thread, has
-    its provisional rows replaced when the thread becomes known. #}
+    its provisional rows replaced when the thread becomes known. RESOURCE_KEY (and
+    LAST_VQUEUE_RESOURCE_KEY) resolve the agent_id / queue / DN name through the renamed names
+    of resource_name_history at the party's added_ts, else resource_key(type, name) (macro
+    renamed_resources); the threads using a name whose renaming landed since the last run are
+    recomputed too. #}
 
 with recursive
 
@@ -33,6 +37,9 @@ touched_threads as (
     inner join {{ ref('int_voice__parties') }} as parties
         on acw.call_id = parties.call_id and acw.party_id = parties.party_id
     where {{ since_watermark('acw.last_landed_at') }}
+    union
+    select renamed_calls.root_id
+    from ({{ calls_with_renamed_names_since_watermark() }}) as renamed_calls
 ),
 
 thread_parties as (
@@ -44,7 +51,9 @@ thread_parties as (
 
 {# the mediation path that delivered the call to a party: walk back through
     initiator_party_id while the initiator is a Queue or RoutingPoint party #}
-mediation_path (call_id, party_id, step_party_id, walk_depth, queue_ms, routing_point_ms, last_vqueue) as (
+mediation_path (
+    call_id, party_id, step_party_id, walk_depth, queue_ms, routing_point_ms, last_vqueue, last_vqueue_ts
+) as (
     select
         handled.call_id,
         handled.party_id,
@@ -64,7 +73,8 @@ mediation_path (call_id, party_id, step_party_id, walk_depth, queue_ms, routing_
                 then coalesce({{ ms_between('mediator.added_ts', 'mediator.released_ts') }}, 0)
             else 0
         end as routing_point_ms,
-        case when mediator.dn_type = 'Queue' then coalesce(mediator.queue, mediator.dn) end as last_vqueue
+        case when mediator.dn_type = 'Queue' then coalesce(mediator.queue, mediator.dn) end as last_vqueue,
+        case when mediator.dn_type = 'Queue' then mediator.added_ts end as last_vqueue_ts
     from thread_parties as handled
     inner join thread_parties as mediator
         on handled.call_id = mediator.call_id and handled.initiator_party_id = mediator.party_id
@@ -92,7 +102,11 @@ mediation_path (call_id, party_id, step_party_id, walk_depth, queue_ms, routing_
         coalesce(
             walked.last_vqueue, case when mediator.dn_type = 'Queue' then coalesce(mediator.queue, mediator.dn) end
         )
-            as last_vqueue
+            as last_vqueue,
+        case
+            when walked.last_vqueue is not null then walked.last_vqueue_ts
+            when mediator.dn_type = 'Queue' then mediator.added_ts
+        end as last_vqueue_ts
     from mediation_path as walked
     inner join thread_parties as step
         on walked.call_id = step.call_id and walked.step_party_id = step.party_id
@@ -107,7 +121,8 @@ mediation as (
         party_id,
         max(queue_ms) as queue_ms,
         max(routing_point_ms) as routing_point_ms,
-        (array_agg(last_vqueue order by walk_depth desc))[1] as last_vqueue
+        (array_agg(last_vqueue order by walk_depth desc))[1] as last_vqueue,
+        (array_agg(last_vqueue_ts order by walk_depth desc))[1] as last_vqueue_ts
     from mediation_path
     group by call_id, party_id
 ),
@@ -203,9 +218,23 @@ handling_parties as (
         or (dn_type = 'Queue' and queued_ts is not null and diverted_ts is null and released_ts is not null)
 ),
 
+renamed as (
+    {{ renamed_resources() }}
+),
+
 measured as (
     select
         handling_parties.*,
+        case
+            when handling_parties.agent_id is not null then 'Agent'
+            when handling_parties.dn_type = 'Queue' then 'Queue'
+            else 'DN'
+        end as resource_type,
+        case
+            when handling_parties.agent_id is not null then handling_parties.agent_id
+            when handling_parties.dn_type = 'Queue' then coalesce(handling_parties.queue, handling_parties.dn)
+            else handling_parties.dn
+        end as resource_name,
         {{ ms_between('ringing_ts', 'coalesce(established_ts, released_ts)') }} as ring_ms,
         {{ ms_between('dialing_ts', 'coalesce(established_ts, released_ts)') }} as dial_ms,
         {{ ms_between('established_ts', 'released_ts') }} - handling_parties.hold_ms as talk_ms
@@ -227,11 +256,14 @@ irf as (
         measured.call_id as media_server_ixn_id,
         coalesce(measured.thread_id, measured.call_id) as media_server_root_ixn_id,
         measured.party_id,
-        case
-            when measured.agent_id is not null then {{ resource_key('Agent', 'measured.agent_id') }}
-            when measured.dn_type = 'Queue' then {{ resource_key('Queue', 'coalesce(measured.queue, measured.dn)') }}
-            else {{ resource_key('DN', 'measured.dn') }}
-        end as resource_key,
+        coalesce(
+            renamed_resource.resource_key,
+            case
+                when measured.agent_id is not null then {{ resource_key('Agent', 'measured.agent_id') }}
+                when measured.dn_type = 'Queue' then {{ resource_key('Queue', 'coalesce(measured.queue, measured.dn)') }}
+                else {{ resource_key('DN', 'measured.dn') }}
+            end
+        ) as resource_key,
         measured.agent_id,
         measured.dn,
         measured.dn_type,
@@ -258,7 +290,8 @@ irf as (
         split_part(measured.result_and_reason, '|', 1) as technical_result,
         split_part(measured.result_and_reason, '|', 2) as result_reason,
         case
-            when mediation.last_vqueue is not null then {{ resource_key('Queue', 'mediation.last_vqueue') }}
+            when mediation.last_vqueue is not null
+                then coalesce(renamed_vqueue.resource_key, {{ resource_key('Queue', 'mediation.last_vqueue') }})
             else {{ unknown_key() }}
         end as last_vqueue_resource_key,
         mediation.last_vqueue as last_vqueue_name,
@@ -282,6 +315,18 @@ irf as (
         on
             measured.resource_role = descriptors.resource_role
             and measured.result_and_reason = descriptors.result_and_reason
+    left join renamed as renamed_resource
+        on
+            measured.resource_type = renamed_resource.resource_type
+            and measured.resource_name = renamed_resource.resource_name
+            and measured.added_ts >= renamed_resource.valid_from
+            and (measured.added_ts < renamed_resource.valid_to or renamed_resource.valid_to is null)
+    left join renamed as renamed_vqueue
+        on
+            renamed_vqueue.resource_type = 'Queue'
+            and mediation.last_vqueue = renamed_vqueue.resource_name
+            and mediation.last_vqueue_ts >= renamed_vqueue.valid_from
+            and (mediation.last_vqueue_ts < renamed_vqueue.valid_to or renamed_vqueue.valid_to is null)
 )
 
 select * from irf

@@ -13,7 +13,10 @@
 }}
 
 {# One row per stay in a queue: a Queue party from its Queued to its Diverted, or to its
-    Released (MEASURES.md). Open stays are active rows with a null end. #}
+    Released (MEASURES.md). Open stays are active rows with a null end. RESOURCE_KEY resolves
+    the queue name through the renamed names of resource_name_history at the queue party's
+    added_ts, else resource_key('Queue', name); the calls using a name whose renaming landed
+    since the last run are recomputed too. #}
 
 with
 
@@ -21,6 +24,13 @@ touched_calls as (
     select distinct call_id
     from {{ ref('int_voice__parties') }}
     where {{ since_watermark('last_landed_at') }}
+    union
+    select renamed_calls.call_id
+    from ({{ calls_with_renamed_names_since_watermark() }}) as renamed_calls
+),
+
+renamed as (
+    {{ renamed_resources() }}
 ),
 
 queue_parties as (
@@ -32,17 +42,27 @@ queue_parties as (
 
 stays as (
     select
-        *,
-        coalesce(diverted_ts, released_ts) as stay_end_ts,
+        queue_parties.*,
+        renamed.resource_key as renamed_queue_key,
+        coalesce(queue_parties.diverted_ts, queue_parties.released_ts) as stay_end_ts,
         case
-            when diverted_ts is not null then 'Diverted'
+            when queue_parties.diverted_ts is not null then 'Diverted'
             when
-                release_cause = 'Abandoned'
-                or (customer_released_ts >= queued_ts and customer_released_ts <= released_ts)
+                queue_parties.release_cause = 'Abandoned'
+                or (
+                    queue_parties.customer_released_ts >= queue_parties.queued_ts
+                    and queue_parties.customer_released_ts <= queue_parties.released_ts
+                )
                 then 'Abandoned'
-            when released_ts is not null then 'Cleared'
+            when queue_parties.released_ts is not null then 'Cleared'
         end as technical_result
     from queue_parties
+    left join renamed
+        on
+            renamed.resource_type = 'Queue'
+            and coalesce(queue_parties.queue, queue_parties.dn) = renamed.resource_name
+            and queue_parties.added_ts >= renamed.valid_from
+            and (queue_parties.added_ts < renamed.valid_to or renamed.valid_to is null)
 ),
 
 segments as (
@@ -52,7 +72,9 @@ segments as (
         call_id as media_server_ixn_id,
         coalesce(thread_id, call_id) as media_server_root_ixn_id,
         party_id,
-        {{ resource_key('Queue', 'coalesce(queue, dn)') }} as resource_key,
+        coalesce(
+            renamed_queue_key, {{ resource_key('Queue', 'coalesce(queue, dn)') }}
+        ) as resource_key,
         coalesce(queue, dn) as queue_name,
         1 as media_type_key,
         queued_ts as start_ts,

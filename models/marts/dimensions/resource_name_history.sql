@@ -1,0 +1,43 @@
+{{
+    config(
+        materialized='table',
+        post_hook=[
+            "create index if not exists {{ this.identifier }}__key on {{ this }} (resource_key, valid_from)",
+            "create index if not exists {{ this.identifier }}__alias on {{ this }} (resource_type, resource_name, valid_from) where is_alias",
+            "analyze {{ this }}",
+        ]
+    )
+}}
+
+{#- Every name every configured agent (user name), DN (number) and queue ever had, with its
+    validity in configuration time and the one RESOURCE_KEY it stands for. A table: one row
+    per name run of a resource, rebuilt from int_config__names (which is incremental) in one
+    pass; the facts resolve their names through its is_alias rows (macro renamed_resources). -#}
+
+with
+
+names as (
+    select * from {{ ref('int_config__names') }}
+    where resource_type is not null
+),
+
+final as (
+    select
+        object_key as resource_key,
+        resource_type,
+        object_name as resource_name,
+        dbid as resource_cfg_dbid,
+        object_type as resource_cfg_type,
+        original_name,
+        valid_from,
+        valid_to,
+        is_current_name,
+        is_alias,
+        bool_or(is_alias) over (partition by object_type, dbid) as object_has_alias,
+        object_is_deleted as is_deleted,
+        landed_at,
+        key_landed_at
+    from names
+)
+
+select * from final
