@@ -153,17 +153,22 @@ agent_timeline as (
     from party_releases
 ),
 
-{# linear passes: a running count of the events that end ACW (state, ring or dial) numbers
-   the stretches between them, and the last release and last ring or dial are carried forward #}
+{# linear passes: the last release and last ring or dial are carried forward, and the first
+   event that ends ACW (a state event, a ring or a dial) after each event is carried backward
+   (a frame that grows from unbounded preceding, so each pass is linear) #}
 sequenced as (
     select
         agent_id,
         event_ts,
         tie_break,
         kind,
-        sum(case when kind in ('state', 'ring_or_dial') then 1 else 0 end) over agent_order as stretch,
         max(case when kind = 'release' then event_ts end) over agent_order as last_release_ts,
-        max(case when kind = 'ring_or_dial' then event_ts end) over agent_order as last_ring_or_dial_ts
+        max(case when kind = 'ring_or_dial' then event_ts end) over agent_order as last_ring_or_dial_ts,
+        min(case when kind in ('state', 'ring_or_dial') then event_ts end) over (
+            partition by agent_id
+            order by event_ts desc, tie_break desc
+            rows between unbounded preceding and 1 preceding
+        ) as next_end_ts
     from agent_timeline
     window agent_order as (
         partition by agent_id order by event_ts, tie_break rows between unbounded preceding and current row
@@ -177,7 +182,7 @@ acw_events as (
         agent_id,
         event_ts,
         kind,
-        stretch,
+        next_end_ts,
         last_release_ts,
         last_ring_or_dial_ts,
         lag(kind) over (partition by agent_id order by event_ts, tie_break) as previous_non_release_kind
@@ -189,21 +194,11 @@ interval_starts as (
     select
         agent_id,
         event_ts as start_ts,
-        stretch,
+        next_end_ts as end_ts,
         last_release_ts,
         last_ring_or_dial_ts
     from acw_events
     where kind = 'acw' and coalesce(previous_non_release_kind, 'state') <> 'acw'
-),
-
-{# the event that ends the stretch: the first state, ring or dial event after it #}
-stretch_ends as (
-    select
-        agent_id,
-        stretch - 1 as ended_stretch,
-        event_ts as end_ts
-    from sequenced
-    where kind in ('state', 'ring_or_dial')
 ),
 
 {# attributed to the agent's last released party at or before the start, unless a ring or
@@ -212,7 +207,7 @@ attributed as (
     select
         interval_starts.agent_id,
         interval_starts.start_ts,
-        stretch_ends.end_ts,
+        interval_starts.end_ts,
         releases.call_id,
         releases.party_id,
         row_number() over (
@@ -224,10 +219,6 @@ attributed as (
         on
             interval_starts.agent_id = releases.agent_id
             and interval_starts.last_release_ts = releases.released_ts
-    left join stretch_ends
-        on
-            interval_starts.agent_id = stretch_ends.agent_id
-            and interval_starts.stretch = stretch_ends.ended_stretch
     where
         interval_starts.last_ring_or_dial_ts is null
         or interval_starts.last_ring_or_dial_ts <= interval_starts.last_release_ts
