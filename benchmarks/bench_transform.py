@@ -60,6 +60,68 @@ def slowest(result: TransformResult, n: int = 6) -> str:
     return ", ".join(f"{node.name} {node.seconds:.1f}" for node in nodes)
 
 
+def measure(history: int, args: argparse.Namespace, tmp: Path) -> None:
+    dsn = embedded.start_embedded_postgres(tmp / f"h{history}", "bench")
+    try:
+        settings = Settings(
+            pg_dsn=dsn,
+            kafka_bootstrap_servers="127.0.0.1:1",
+            metrics_port=0,
+            home=tmp,
+            lookback_minutes=0,
+        )
+        landed, day = 0, 0
+        while landed < history:
+            start = START + timedelta(days=day)
+            result = simulate(
+                SimulationConfig(seed=day + 1, agents=args.agents, duration_hours=24, start=start)
+            )
+            part = result.deliveries[: history - landed]
+            write(part, tmp / f"d{history}-{day}")
+            land(settings, tmp / f"d{history}-{day}")
+            landed += len(part)
+            day += 1
+            print(f"[{history:,}] landed day {day}: {landed:,} events", flush=True)
+        t0 = time.perf_counter()
+        result = transform(settings, dsn, full_refresh=True, tests=False)
+        full = time.perf_counter() - t0
+        print(
+            f"[{history:,}] full refresh: {full:.1f} s = {history / full:,.0f} events/s;"
+            f" slowest: {slowest(result)}",
+            flush=True,
+        )
+        nxt = simulate(
+            SimulationConfig(
+                seed=9999, agents=args.agents, duration_hours=6, start=START + timedelta(days=day)
+            )
+        )
+        for n in (1, 2):
+            part = nxt.deliveries[(n - 1) * args.cycle : n * args.cycle]
+            write(part, tmp / f"cycle{history}-{n}")
+            land(settings, tmp / f"cycle{history}-{n}")
+            t0 = time.perf_counter()
+            result = transform(settings, dsn, tests=False)
+            cycle = time.perf_counter() - t0
+            print(
+                f"[{history:,}] cycle {n} with {len(part):,} new events on top: {cycle:.1f} s;"
+                f" slowest: {slowest(result)}",
+                flush=True,
+            )
+        t0 = time.perf_counter()
+        result = transform(settings, dsn, tests=False)
+        idle = time.perf_counter() - t0
+        print(
+            f"[{history:,}] idle cycle (nothing new): {idle:.1f} s; slowest: {slowest(result)}",
+            flush=True,
+        )
+        print(
+            f"[{history:,}] peak RSS of this process (simulator + dbt): {peak_rss_mb():,.0f} MB",
+            flush=True,
+        )
+    finally:
+        embedded.stop_embedded_postgres(tmp / f"h{history}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--history", default="1000000", help="comma-separated history sizes (events)")
@@ -69,59 +131,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="imtbench-", dir="/tmp"))
     try:
         for history in [int(x) for x in args.history.split(",")]:
-            dsn = embedded.start_embedded_postgres(tmp / f"h{history}", "bench")
-            settings = Settings(
-                pg_dsn=dsn,
-                kafka_bootstrap_servers="127.0.0.1:1",
-                metrics_port=0,
-                home=tmp,
-                lookback_minutes=0,
-            )
-            landed, day = 0, 0
-            while landed < history:
-                start = START + timedelta(days=day)
-                result = simulate(
-                    SimulationConfig(seed=day + 1, agents=args.agents, duration_hours=24, start=start)
-                )
-                part = result.deliveries[: history - landed]
-                write(part, tmp / f"d{history}-{day}")
-                land(settings, tmp / f"d{history}-{day}")
-                landed += len(part)
-                day += 1
-                print(f"[{history:,}] landed day {day}: {landed:,} events", flush=True)
-            t0 = time.perf_counter()
-            transform(settings, dsn, full_refresh=True, tests=False)
-            full = time.perf_counter() - t0
-            print(f"[{history:,}] full refresh: {full:.1f} s = {history / full:,.0f} events/s", flush=True)
-            nxt = simulate(
-                SimulationConfig(
-                    seed=9999, agents=args.agents, duration_hours=6, start=START + timedelta(days=day)
-                )
-            )
-            for n in (1, 2):
-                part = nxt.deliveries[(n - 1) * args.cycle : n * args.cycle]
-                write(part, tmp / f"cycle{history}-{n}")
-                land(settings, tmp / f"cycle{history}-{n}")
-                t0 = time.perf_counter()
-                result = transform(settings, dsn, tests=False)
-                cycle = time.perf_counter() - t0
-                print(
-                    f"[{history:,}] cycle {n} with {len(part):,} new events on top: {cycle:.1f} s;"
-                    f" slowest: {slowest(result)}",
-                    flush=True,
-                )
-            t0 = time.perf_counter()
-            result = transform(settings, dsn, tests=False)
-            idle = time.perf_counter() - t0
-            print(
-                f"[{history:,}] idle cycle (nothing new): {idle:.1f} s; slowest: {slowest(result)}",
-                flush=True,
-            )
-            print(
-                f"[{history:,}] peak RSS of this process (simulator + dbt): {peak_rss_mb():,.0f} MB",
-                flush=True,
-            )
-            embedded.stop_embedded_postgres(tmp / f"h{history}")
+            measure(history, args, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
