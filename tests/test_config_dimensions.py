@@ -174,7 +174,9 @@ def person(user: str, idx: int, groups: list[str], skills: dict[str, int]) -> di
     }
 
 
-def _agent_call(ev: EventFactory, call_id: str, agent: str, dn: str, steps: list[tuple[str, str]]) -> list[dict]:
+def _agent_call(
+    ev: EventFactory, call_id: str, agent: str, dn: str, steps: list[tuple[str, str]]
+) -> list[dict]:
     """A call with one agent party (added at the first step's time)."""
     party = f"{call_id}-ag"
     out = [
@@ -325,14 +327,18 @@ def _scenarios() -> dict[str, Any]:
         cfg.upsert("08:00:00", "Skill", 101, {"name": "Sales"}),
         cfg.upsert("08:00:00", "ActionCode", 301, {"name": "Break", "code": "BREAK", "type": "NotReady"}),
         cfg.upsert("08:00:00", "ActionCode", 302, {"name": "Sale", "code": "SALE", "type": "Disposition"}),
-        cfg.upsert("08:00:00", "Queue", 401, {"name": "VQ_Old", "media_type": "voice", "type": "VirtualQueue"}),
+        cfg.upsert(
+            "08:00:00", "Queue", 401, {"name": "VQ_Old", "media_type": "voice", "type": "VirtualQueue"}
+        ),
         cfg.upsert("08:00:00", "DN", 201001, {"number": "70001", "type": "Extension", "switch": "SIP"}),
         cfg.upsert("08:00:00", "Person", 100001, person("agent_m", 1, ["AG_A"], {"Sales": 5})),
     ]
     changes = [
         # 12:00: agent_m moves from AG_A to AG_B and its Sales level goes 5 -> 7; VQ_Old is renamed
         cfg.upsert("12:00:00", "Person", 100001, person("agent_m", 1, ["AG_B"], {"Sales": 7})),
-        cfg.upsert("12:00:00", "Queue", 401, {"name": "VQ_New", "media_type": "voice", "type": "VirtualQueue"}),
+        cfg.upsert(
+            "12:00:00", "Queue", 401, {"name": "VQ_New", "media_type": "voice", "type": "VirtualQueue"}
+        ),
     ]
     late = [cfg.upsert("08:00:00", "Person", 100009, person("agent_late", 9, ["AG_A"], {"Sales": 3}))]
     voice = [
@@ -387,7 +393,13 @@ def _scenarios() -> dict[str, Any]:
         state("agent_late", "AgentNotReady", "10:30:00", workmode="AuxWork", reason_code="Smoke"),
         state("agent_late", "AgentLogout", "13:30:00"),
     ]
-    return {"config_base": base, "config_changes": changes, "config_late": late, "voice": voice, "states": states}
+    return {
+        "config_base": base,
+        "config_changes": changes,
+        "config_late": late,
+        "voice": voice,
+        "states": states,
+    }
 
 
 def _land_all(settings: Settings, tmp: Path, sc: dict[str, Any]) -> None:
@@ -492,13 +504,19 @@ def test_renamed_queue_keeps_one_key_with_its_name_history(settings: Settings, t
     ]
     assert _query(
         dsn,
-        "select resource_name, valid_from, valid_to, is_alias, is_current_name from infomart.resource_name_history"
+        "select resource_name, valid_from, valid_to, is_alias, is_current_name"
+        " from infomart.resource_name_history"
         " where resource_key = %s order by valid_from",
         key,
-    ) == [("VQ_Old", _dt("08:00:00"), _dt("12:00:00"), False, False), ("VQ_New", _dt("12:00:00"), None, True, True)]
+    ) == [
+        ("VQ_Old", _dt("08:00:00"), _dt("12:00:00"), False, False),
+        ("VQ_New", _dt("12:00:00"), None, True, True),
+    ]
     # one RESOURCE_ row for the queue, with its current name; no row for the new name's own key
     assert _query(
-        dsn, "select resource_key, resource_name, resource_subtype from infomart.resource_ where resource_type = 'Queue'"
+        dsn,
+        "select resource_key, resource_name, resource_subtype from infomart.resource_"
+        " where resource_type = 'Queue'",
     ) == [(key, "VQ_New", "VirtualQueue")]
 
 
@@ -521,10 +539,13 @@ def test_agent_seen_before_its_configuration_is_filled_in_later(settings: Settin
         " agent_last_name, resource_cfg_dbid from infomart.resource_ where resource_name = 'agent_late'"
     )
     assert _query(dsn, cols) == [(key, "agent_late", 0, None, None, None, None, None)]
-    assert _query(dsn, "select count(*) from infomart.resource_group_fact where resource_key = %s", key) == [(0,)]
+    assert _query(dsn, "select count(*) from infomart.resource_group_fact where resource_key = %s", key) == [
+        (0,)
+    ]
     # facts already use the key
     assert _query(
-        dsn, "select distinct resource_key from infomart.interaction_resource_fact where agent_id = 'agent_late'"
+        dsn,
+        "select distinct resource_key from infomart.interaction_resource_fact where agent_id = 'agent_late'",
     ) == [(key,)]
     # Smoke is no action code, Break is (by name): both reasons seen in events have rows
     assert _query(
@@ -550,7 +571,8 @@ def _snapshot(dsn: str) -> dict[str, list[tuple]]:
     out = {}
     for table in (*NEW_TABLES, *FACTS):
         out[table] = sorted(
-            _query(dsn, f"select * from infomart.{table}"), key=lambda r: tuple("" if v is None else str(v) for v in r)
+            _query(dsn, f"select * from infomart.{table}"),
+            key=lambda r: tuple("" if v is None else str(v) for v in r),
         )
     return out
 
@@ -559,17 +581,27 @@ def test_late_out_of_order_configuration_incremental_equals_full_refresh(setting
     dsn: str = settings.pg_dsn  # type: ignore[assignment]
     sc = _scenarios()
     # 1. events first, with the 12:00 changes but not the 08:00 versions they follow
-    _land(settings, tmp_path, {"voice-callthread": sc["voice"][:40], "gca-cfg": list(reversed(sc["config_changes"]))})
+    _land(
+        settings,
+        tmp_path,
+        {"voice-callthread": sc["voice"][:40], "gca-cfg": list(reversed(sc["config_changes"]))},
+    )
     _build(settings, tests=False)
     # 2. the rest of the calls and the states, the late agent's Person
     _land(
         settings,
         tmp_path,
-        {"voice-callthread": sc["voice"][40:], "voice-agentstate": sc["states"], "gca-cfg": sc["config_late"]},
+        {
+            "voice-callthread": sc["voice"][40:],
+            "voice-agentstate": sc["states"],
+            "gca-cfg": sc["config_late"],
+        },
     )
     _build(settings, tests=False)
     # a rename landed after facts used the new name: VQ_New had its own key until now
-    early = _query(dsn, "select distinct resource_key from infomart.mediation_segment_fact where queue_name = 'VQ_New'")
+    early = _query(
+        dsn, "select distinct resource_key from infomart.mediation_segment_fact where queue_name = 'VQ_New'"
+    )
     assert early == [(resource_key("Queue", "VQ_New"),)]
     # 3. the 08:00 base configuration, last and in reverse order
     _land(settings, tmp_path, {"gca-cfg": list(reversed(sc["config_base"]))})
@@ -603,15 +635,23 @@ def test_simulated_day_with_configuration_changes_joins_its_facts(settings: Sett
     first_ts = cfg[0]["ts"]
     changes = [e for e in cfg if e["ts"] != first_ts]
     person = {e["dbid"]: e for e in cfg if e["ts"] == first_ts and e["object_type"] == "Person"}
-    parties = [orjson.loads(x) for x in (tmp_path / "day" / "ledger" / "parties.ndjson").read_bytes().splitlines()]
-    states = [orjson.loads(x) for x in (tmp_path / "day" / "ledger" / "agent_states.ndjson").read_bytes().splitlines()]
+    parties = [
+        orjson.loads(x) for x in (tmp_path / "day" / "ledger" / "parties.ndjson").read_bytes().splitlines()
+    ]
+    states = [
+        orjson.loads(x)
+        for x in (tmp_path / "day" / "ledger" / "agent_states.ndjson").read_bytes().splitlines()
+    ]
 
     def when(e: dict) -> datetime:
         return datetime.fromisoformat(e["ts"].replace("Z", "+00:00"))
 
     # the move of agent0002: its facts split at the move between its two groups, as the ledger says
     move = next(e for e in changes if e["object_type"] == "Person" and e["dbid"] == 100002)
-    old_group, new_group = person[100002]["attributes"]["agent_groups"][0], move["attributes"]["agent_groups"][0]
+    old_group, new_group = (
+        person[100002]["attributes"]["agent_groups"][0],
+        move["attributes"]["agent_groups"][0],
+    )
     assert old_group != new_group
     move_ts = move["ts"]
     expected_irf: dict[str, int] = {}
@@ -650,7 +690,8 @@ def test_simulated_day_with_configuration_changes_joins_its_facts(settings: Sett
     new_key = resource_key("Agent", attrs["user_name"])
     assert _query(
         dsn,
-        "select resource_name, agent_first_name, agent_last_name, employee_id, configured_flag, config_valid_from"
+        "select resource_name, agent_first_name, agent_last_name, employee_id, configured_flag,"
+        " config_valid_from"
         " from infomart.resource_ where resource_key = %s",
         new_key,
     ) == [(attrs["user_name"], attrs["first_name"], attrs["last_name"], attrs["employee_id"], 1, when(new))]
@@ -685,7 +726,8 @@ def test_simulated_day_with_configuration_changes_joins_its_facts(settings: Sett
     ) == [(when(cfg[0]), when(deleted), 0)]
     assert _query(
         dsn,
-        "select resource_name, valid_to, is_deleted from infomart.resource_name_history where resource_key = %s",
+        "select resource_name, valid_to, is_deleted from infomart.resource_name_history"
+        " where resource_key = %s",
         gone_key,
     ) == [(gone["user_name"], when(deleted), True)]
     n_gone = sum(1 for p in parties if p["agent_id"] == gone["user_name"])
@@ -713,6 +755,7 @@ def test_simulated_day_with_configuration_changes_joins_its_facts(settings: Sett
     # every NotReady reason seen has its action code's name
     assert _query(
         dsn,
-        "select count(*) from infomart.resource_state_reason where reason_code is not null and configured_flag = 0",
+        "select count(*) from infomart.resource_state_reason"
+        " where reason_code is not null and configured_flag = 0",
     ) == [(0,)]
     print(f"\nsimulated day with configuration changes: {time.monotonic() - t0:.1f} s")

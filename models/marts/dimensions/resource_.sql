@@ -87,9 +87,9 @@ renamed as (
     {{ renamed_resources() }}
 ),
 
-{#- a seen name needs a row of its own unless all its voice-party uses (first to last)
-    resolve through one renamed-name row and no fact that does not resolve names used it -#}
 seen_with_own_key as (
+    -- a seen name needs a row of its own unless all its voice-party uses (first to last)
+    -- resolve through one renamed-name row and no fact that does not resolve names used it
     select
         case
             when seen.resource_type = 'Agent' then {{ resource_key('Agent', 'seen.resource_name') }}

@@ -24,6 +24,8 @@
     Incremental per Person: the persons whose configuration (or key) changed, or whose versions
     name a group whose configuration landed, since the last run are recomputed whole. -#}
 
+{%- set start_ms = 'cast(extract(epoch from spans.start_ts) * 1000 as bigint)' %}
+
 with
 
 touched_persons as (
@@ -61,15 +63,14 @@ memberships as (
         person_versions.version_number,
         person_versions.valid_from,
         person_versions.valid_to,
-        member.group_name
+        jsonb_array_elements_text(
+            case
+                when jsonb_typeof(person_versions.attributes -> 'agent_groups') = 'array'
+                    then person_versions.attributes -> 'agent_groups'
+                else cast('[]' as jsonb)
+            end
+        ) as group_name
     from person_versions
-    cross join lateral jsonb_array_elements_text(
-        case
-            when jsonb_typeof(person_versions.attributes -> 'agent_groups') = 'array'
-                then person_versions.attributes -> 'agent_groups'
-            else '[]'::jsonb
-        end
-    ) as member (group_name)
     where not person_versions.is_deleted
 ),
 
@@ -114,12 +115,11 @@ resolved as (
         valid_from,
         valid_to,
         coalesce(group_key, {{ unknown_key() }}) as group_key,
-        case when group_key is null then 'name:' || group_name else cast(group_key as text) end as member_id,
+        coalesce(cast(group_key as text), 'name:' || group_name) as member_id,
         group_name,
         group_landed_at,
         row_number() over (
-            partition by dbid, version_number, coalesce(group_key, {{ unknown_key() }}),
-            case when group_key is null then group_name end
+            partition by dbid, version_number, coalesce(cast(group_key as text), 'name:' || group_name)
             order by group_name
         ) as copy_number
     from candidates
@@ -149,7 +149,7 @@ spans as (
 
 final as (
     select
-        {{ infomart_key(["'ResourceGroup'", 'spans.dbid', 'spans.member_id', 'cast(extract(epoch from spans.start_ts) * 1000 as bigint)']) }}
+        {{ infomart_key(["'ResourceGroup'", 'spans.dbid', 'spans.member_id', start_ms]) }}
             as resource_group_fact_key,
         persons.resource_key,
         spans.group_key,

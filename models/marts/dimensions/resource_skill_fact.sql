@@ -22,6 +22,8 @@
     skill, or at the Person's deletion; end_ts null while open. Attribution as for groups
     (doc block group_attribution_rule). Incremental per Person like RESOURCE_GROUP_FACT. -#}
 
+{%- set start_ms = 'cast(extract(epoch from spans.start_ts) * 1000 as bigint)' %}
+
 with
 
 touched_persons as (
@@ -62,13 +64,13 @@ memberships as (
         member.skill_name,
         cast(member.skill_level as integer) as skill_level
     from person_versions
-    cross join lateral jsonb_each_text(
+    inner join jsonb_each_text(
         case
             when jsonb_typeof(person_versions.attributes -> 'skills') = 'object'
                 then person_versions.attributes -> 'skills'
-            else '{}'::jsonb
+            else cast('{}' as jsonb)
         end
-    ) as member (skill_name, skill_level)
+    ) as member (skill_name, skill_level) on true
     where not person_versions.is_deleted
 ),
 
@@ -113,13 +115,12 @@ resolved as (
         valid_from,
         valid_to,
         coalesce(skill_key, {{ unknown_key() }}) as skill_key,
-        case when skill_key is null then 'name:' || skill_name else cast(skill_key as text) end as member_id,
+        coalesce(cast(skill_key as text), 'name:' || skill_name) as member_id,
         skill_name,
         skill_level,
         skill_landed_at,
         row_number() over (
-            partition by dbid, version_number, coalesce(skill_key, {{ unknown_key() }}),
-            case when skill_key is null then skill_name end
+            partition by dbid, version_number, coalesce(cast(skill_key as text), 'name:' || skill_name)
             order by skill_name
         ) as copy_number
     from candidates
@@ -150,7 +151,7 @@ spans as (
 
 final as (
     select
-        {{ infomart_key(["'ResourceSkill'", 'spans.dbid', 'spans.member_id', 'spans.skill_level', 'cast(extract(epoch from spans.start_ts) * 1000 as bigint)']) }}
+        {{ infomart_key(["'ResourceSkill'", 'spans.dbid', 'spans.member_id', 'spans.skill_level', start_ms]) }}
             as resource_skill_fact_key,
         persons.resource_key,
         spans.skill_key,

@@ -115,8 +115,8 @@ matches as (
     from pairs
     inner join action_codes
         on
-            action_codes.action_type = 'NotReady'
-            and (action_codes.action_code = pairs.reason_code or action_codes.action_name = pairs.reason_code)
+            pairs.reason_code in (action_codes.action_code, action_codes.action_name)
+            and action_codes.action_type = 'NotReady'
 ),
 
 final as (

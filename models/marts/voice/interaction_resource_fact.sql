@@ -260,7 +260,8 @@ irf as (
             renamed_resource.resource_key,
             case
                 when measured.agent_id is not null then {{ resource_key('Agent', 'measured.agent_id') }}
-                when measured.dn_type = 'Queue' then {{ resource_key('Queue', 'coalesce(measured.queue, measured.dn)') }}
+                when measured.dn_type = 'Queue'
+                    then {{ resource_key('Queue', 'coalesce(measured.queue, measured.dn)') }}
                 else {{ resource_key('DN', 'measured.dn') }}
             end
         ) as resource_key,
