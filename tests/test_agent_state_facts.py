@@ -28,7 +28,7 @@ from tests.conftest import EventFactory
 FACTS = ("sm_res_session_fact", "sm_res_state_fact", "sm_res_state_reason_fact")
 # the agent-state models and what they are built from (+ the dimensions their data tests point at)
 MODELS = ["--select", *(f"+{f}" for f in FACTS)]
-WITH_TESTS = [*MODELS, "+resource_", "date_time"]
+WITH_TESTS = [*MODELS, "+resource_", "date_time", "+resource_state_reason"]
 MEDIA_TYPE_KEY = {"voice": 1, "chat": 2, "email": 3}
 
 
@@ -271,6 +271,19 @@ def test_every_fact_row_matches_the_simulator_ledger(settings: Settings, tmp_pat
     sessions = _rows(dsn, "sm_res_session_fact")
     assert {r["ended_by"] for r in sessions} >= {"logout", "next_login", "open"}
     assert {r["media_name"] for r in sessions} >= {"voice", "chat", "email"}
+    # every reason row points at its (workmode, reason_code) member of RESOURCE_STATE_REASON,
+    # named from the configuration's action codes (the simulator's reason codes are their names)
+    with psycopg.connect(dsn) as conn:
+        joined = conn.execute(
+            "select f.workmode, f.reason_code, d.workmode, d.reason_code, d.reason_name, d.configured_flag,"
+            " count(*) from infomart.sm_res_state_reason_fact as f"
+            " left join infomart.resource_state_reason as d using (resource_state_reason_key)"
+            " where f.sm_res_state_reason_fact_key is not null group by 1, 2, 3, 4, 5, 6"
+        ).fetchall()
+    assert len(joined) > 3
+    for fact_workmode, fact_code, dim_workmode, dim_code, name, configured, _count in joined:
+        assert (dim_workmode, dim_code) == (fact_workmode, fact_code)
+        assert (name, configured) == (("No reason", 0) if fact_code is None else (fact_code, 1))
 
 
 # ------------------------------------------------------------------ 2. by hand
