@@ -18,9 +18,7 @@
         landed_at
     from {{ relation }}
     {% if is_incremental() %}
-        where landed_at >= (
-            select coalesce(max(landed_at), '-infinity'::timestamptz) from {{ this }}
-        ) - interval '{{ var("lookback_minutes") }} minutes'
+        where landed_at >= {{ high_water_mark('landed_at') }} - interval '{{ var("lookback_minutes") }} minutes'
     {% endif %}
 {%- endmacro %}
 

@@ -29,12 +29,27 @@
     incremental model's own high-water mark (everything on a full build). -#}
 {% macro since_watermark(watermark_column, this_column='last_landed_at') -%}
     {% if is_incremental() %}
-        {{ watermark_column }} >= (
-            select coalesce(max({{ this_column }}), '-infinity'::timestamptz) from {{ this }}
-        ) - interval '{{ var("lookback_minutes") }} minutes'
+        {{ watermark_column }} >= {{ high_water_mark(this_column) }} - interval '{{ var("lookback_minutes") }} minutes'
     {% else %}
         true
     {% endif %}
+{%- endmacro %}
+
+{#- The incremental model's high-water mark (max of `this_column` in {{ this }}), read when the
+    model is compiled and written into its SQL as a literal. As a scalar subquery the planner
+    cannot see its value, guesses that a third of the history is new, and hash-joins whole
+    tables; with the literal it reads the landed_at histogram and uses the indexes, so a cycle
+    costs what its new rows cost. The model's pre-hooks render the same value. -#}
+{% macro high_water_mark(this_column='last_landed_at') -%}
+    {%- if execute -%}
+        {%- set query -%}
+            select coalesce(max({{ this_column }}), '-infinity'::timestamptz)::text from {{ this }}
+        {%- endset -%}
+        {%- set mark = run_query(query).columns[0].values()[0] -%}
+        '{{ mark }}'::timestamptz
+    {%- else -%}
+        '-infinity'::timestamptz
+    {%- endif -%}
 {%- endmacro %}
 
 {#- RESOURCE_KEY of an agent, DN or queue: deterministic from its type and name (MEASURES.md:
