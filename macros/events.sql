@@ -64,7 +64,7 @@
     {%- for col in extra_columns %}
         create index if not exists {{ this.identifier }}__{{ col }} on {{ this }} ({{ col }}, event_ts);
     {%- endfor %}
-    analyze {{ this }};
+    {{ analyze_if_stale() }};
 {%- endmacro %}
 
 {% macro default__keep_one_copy(typed_cte) -%}

@@ -7,7 +7,7 @@
             "create index if not exists {{ this.identifier }}__name on {{ this }} (object_type, object_name, valid_from)",
             "create index if not exists {{ this.identifier }}__original on {{ this }} (object_type, original_name)",
             "create index if not exists {{ this.identifier }}__landed_at on {{ this }} (landed_at)",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

@@ -5,7 +5,7 @@
         post_hook=[
             "create unique index if not exists {{ this.identifier }}__name on {{ this }} (resource_type, resource_name)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

@@ -6,7 +6,7 @@
             "create unique index if not exists {{ this.identifier }}__call_party on {{ this }} (call_id, party_id)",
             "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, released_ts)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

@@ -7,7 +7,7 @@
             "create index if not exists {{ this.identifier }}__thread_id on {{ this }} (thread_id)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
             "create index if not exists {{ this.identifier }}__root on {{ this }} ((coalesce(thread_id, call_id)))",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

@@ -7,7 +7,7 @@
             "create index if not exists {{ this.identifier }}__call on {{ this }} (call_id)",
             "create index if not exists {{ this.identifier }}__anomalies on {{ this }} (call_id) where anomaly is not null",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

@@ -9,7 +9,7 @@
             "create index if not exists {{ this.identifier }}__agent_start on {{ this }} (agent_id, (least(ringing_ts, dialing_ts)))",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
             "create index if not exists {{ this.identifier }}__root on {{ this }} ((coalesce(thread_id, call_id)))",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

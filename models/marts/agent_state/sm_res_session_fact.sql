@@ -8,7 +8,7 @@
             "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, media_name)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
             "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media_name) where active_flag = 1",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

@@ -9,7 +9,7 @@
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
             "create index if not exists {{ this.identifier }}__session on {{ this }} (sm_res_session_fact_key)",
             "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media_name) where active_flag = 1",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

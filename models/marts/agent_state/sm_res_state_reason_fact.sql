@@ -10,7 +10,7 @@
             "create index if not exists {{ this.identifier }}__session on {{ this }} (sm_res_session_fact_key)",
             "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media_name) where active_flag = 1",
             "delete from {{ this }} where sm_res_state_reason_fact_key is null",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

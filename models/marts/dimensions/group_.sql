@@ -3,7 +3,7 @@
         materialized='table',
         post_hook=[
             "create unique index if not exists {{ this.identifier }}__key on {{ this }} (group_key)",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

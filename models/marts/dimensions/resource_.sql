@@ -5,7 +5,7 @@
             "create unique index if not exists {{ this.identifier }}__key on {{ this }} (resource_key)",
             "create index if not exists {{ this.identifier }}__name on {{ this }} (resource_type, resource_name)",
             "create index if not exists {{ this.identifier }}__cfg on {{ this }} (resource_cfg_type, resource_cfg_dbid)",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

@@ -9,7 +9,7 @@
             "create index if not exists {{ this.identifier }}__group on {{ this }} (group_key, start_ts)",
             "create index if not exists {{ this.identifier }}__person on {{ this }} (resource_cfg_dbid)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

@@ -4,7 +4,7 @@
         post_hook=[
             "create index if not exists {{ this.identifier }}__key on {{ this }} (resource_key, valid_from)",
             "create index if not exists {{ this.identifier }}__alias on {{ this }} (resource_type, resource_name, valid_from) where is_alias",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

@@ -5,7 +5,7 @@
         post_hook=[
             "create unique index if not exists {{ this.identifier }}__key on {{ this }} (resource_state_reason_key)",
             "create index if not exists {{ this.identifier }}__seen_landed_at on {{ this }} (seen_landed_at)",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

@@ -8,7 +8,7 @@
             "create index if not exists {{ this.identifier }}__root on {{ this }} (media_server_root_ixn_id)",
             "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}

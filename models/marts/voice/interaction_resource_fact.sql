@@ -8,7 +8,7 @@
             "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
             "create index if not exists {{ this.identifier }}__resource on {{ this }} (resource_key, start_ts)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "analyze {{ this }}",
+            "{{ analyze_if_stale() }}",
         ]
     )
 }}
