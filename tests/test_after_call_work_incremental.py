@@ -18,16 +18,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import orjson
 import psycopg
 
 from infomart.settings import Settings
-from infomart.transform import run_dbt
-from ingest.archive_ingester import ArchiveIngester, find_archives
 from tests.conftest import EventFactory
+from tests.helpers import build_models, land_events
 
 BASE = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-SELECT = ["--select", "+interaction_resource_fact", "--exclude-resource-type", "test", "unit_test"]
+SELECT = ["--select", "+interaction_resource_fact"]
 
 
 def ts(seconds: float) -> str:
@@ -88,23 +86,11 @@ def scenario(f: EventFactory) -> tuple[dict[str, list[dict]], dict[str, list[dic
 
 
 def land(settings: Settings, folder: Path, by_topic: dict[str, list[dict]]) -> None:
-    folder.mkdir(parents=True)
-    for topic, evs in by_topic.items():
-        (folder / f"{topic}.ndjson").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in evs))
-    ing = ArchiveIngester(settings, settings.pg_dsn)  # type: ignore[arg-type]
-    try:
-        stats = ing.ingest(find_archives([folder], settings))
-    finally:
-        ing.close()
-    assert stats.rejects == 0
+    land_events(settings, folder, by_topic)
 
 
 def build(settings: Settings, full_refresh: bool = False) -> None:
-    args = ["build", *SELECT, "--target-path", str(settings.home / "dbt-target")]
-    if full_refresh:
-        args.append("--full-refresh")
-    result = run_dbt(settings, settings.pg_dsn, args)  # type: ignore[arg-type]
-    assert result.success and not result.failures()
+    build_models(settings, SELECT, tests=False, full_refresh=full_refresh)
 
 
 def acw_by_party(dsn: str) -> dict[str, tuple[int, int, int]]:

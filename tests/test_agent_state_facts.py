@@ -4,10 +4,8 @@ incremental runs over chunked, shuffled landings == one full refresh, row for ro
 
 from __future__ import annotations
 
-import os
 import random
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,14 +14,11 @@ from typing import Any
 import orjson
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from infomart.settings import Settings
 from infomart.simulator import SimulationConfig, simulate, write_ndjson
-from infomart.transform import run_dbt
-from ingest.archive_ingester import ArchiveIngester, find_archives
 from tests.conftest import EventFactory
+from tests.helpers import build_models, drop_all_schemas, land_folder, module_database, write_events
 
 FACTS = ("sm_res_session_fact", "sm_res_state_fact", "sm_res_state_reason_fact")
 # the agent-state models and what they are built from (+ the dimensions their data tests point at)
@@ -35,68 +30,22 @@ MEDIA_TYPE_KEY = {"voice": 1, "chat": 2, "email": 3}
 # ------------------------------------------------------------------ one database for the module
 @pytest.fixture(scope="module")
 def module_settings(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """One database for the whole module, emptied before each test. dbt re-parses the project
-    whenever the profile (the database name) changes, so one database saves a parse per test."""
-    name = f"t_agent_state_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    info = conninfo_to_dict(pg_server)
-    info["dbname"] = name
-    yield Settings(
-        home=tmp_path_factory.mktemp("agent-state-home"),
-        pg_dsn=make_conninfo(**info),
-        tenant="t1",
-        batch_size=5000,
-        metrics_port=0,
-    )
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+    yield from module_database(pg_server, tmp_path_factory.mktemp("agent-state-home"), "t_agent_state")
 
 
 @pytest.fixture
 def settings(module_settings: Settings) -> Settings:
-    """The module's database without any schema of a previous test (raw, staging, marts ...)."""
-    with psycopg.connect(module_settings.pg_dsn, autocommit=True) as conn:  # type: ignore[arg-type]
-        schemas = [
-            r[0]
-            for r in conn.execute(
-                "select nspname from pg_namespace where nspname not like 'pg\\_%'"
-                " and nspname not in ('information_schema', 'public')"
-            )
-        ]
-        for schema in schemas:
-            conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
-    return module_settings
+    return drop_all_schemas(module_settings)
 
 
 # ------------------------------------------------------------------ helpers
 def _build(settings: Settings, tests: bool = True, full_refresh: bool = False) -> None:
     """dbt build of the agent-state models and their upstream (with their data tests)."""
-    args = ["build", "--indirect-selection", "cautious"]
-    if not tests:
-        args += ["--exclude-resource-type", "test", "unit_test"]
-    if full_refresh:
-        args.append("--full-refresh")
-    # a target folder of the module's own: dbt's partial parse stays valid between the runs
-    args += ["--target-path", str(settings.home / "dbt-target")]
-    result = run_dbt(settings, settings.pg_dsn, [*args, *(WITH_TESTS if tests else MODELS)])  # type: ignore[arg-type]
-    assert result.success and not result.failures()
+    build_models(settings, WITH_TESTS if tests else MODELS, tests=tests, full_refresh=full_refresh)
 
 
-def _land(settings: Settings, folder: Path) -> None:
-    ing = ArchiveIngester(settings, settings.pg_dsn)  # type: ignore[arg-type]
-    try:
-        stats = ing.ingest(find_archives([folder], settings))
-    finally:
-        ing.close()
-    assert stats.rejects == 0
-
-
-def _write(folder: Path, by_topic: dict[str, list[dict]]) -> Path:
-    folder.mkdir(parents=True)
-    for topic, evs in by_topic.items():
-        (folder / f"{topic}.ndjson").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in evs))
-    return folder
+_land = land_folder
+_write = write_events
 
 
 def _ts(value: datetime | None) -> str | None:

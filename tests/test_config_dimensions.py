@@ -10,9 +10,7 @@ fact.start_ts >= rgf.start_ts and (fact.start_ts < rgf.end_ts or rgf.end_ts is n
 from __future__ import annotations
 
 import hashlib
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,14 +19,12 @@ from typing import Any
 import orjson
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from infomart.settings import Settings
 from infomart.simulator import SimulationConfig, simulate, write_ndjson
-from infomart.transform import run_dbt
 from ingest.archive_ingester import ArchiveIngester, find_archives
 from tests.conftest import EventFactory
+from tests.helpers import build_models, drop_all_schemas, land_events, module_database
 
 NEW_TABLES = (
     "resource_",
@@ -59,65 +55,26 @@ def resource_key(resource_type: str, name: str) -> int:
 # ------------------------------------------------------------------ one database for the module
 @pytest.fixture(scope="module")
 def module_settings(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    name = f"t_cfgdim_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    info = conninfo_to_dict(pg_server)
-    info["dbname"] = name
-    yield Settings(
-        home=tmp_path_factory.mktemp("cfgdim-home"),
-        pg_dsn=make_conninfo(**info),
-        tenant="t1",
-        batch_size=5000,
-        metrics_port=0,
-        lookback_minutes=0,  # incremental runs see only what landed since: the touched sets are exercised
-    )
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+    # incremental runs see only what landed since: the touched sets are exercised
+    home = tmp_path_factory.mktemp("cfgdim-home")
+    yield from module_database(pg_server, home, "t_cfgdim", lookback_minutes=0)
 
 
 @pytest.fixture
 def settings(module_settings: Settings) -> Settings:
-    with psycopg.connect(module_settings.pg_dsn, autocommit=True) as conn:  # type: ignore[arg-type]
-        schemas = [
-            r[0]
-            for r in conn.execute(
-                "select nspname from pg_namespace where nspname not like 'pg\\_%'"
-                " and nspname not in ('information_schema', 'public')"
-            )
-        ]
-        for schema in schemas:
-            conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
-    return module_settings
+    return drop_all_schemas(module_settings)
 
 
 # ------------------------------------------------------------------ helpers
 def _build(settings: Settings, tests: bool = True, full_refresh: bool = False) -> None:
-    args = ["build", "--indirect-selection", "cautious"]
-    if not tests:
-        args += ["--exclude-resource-type", "test", "unit_test"]
-    if full_refresh:
-        args.append("--full-refresh")
-    args += ["--target-path", str(settings.home / "dbt-target")]
-    result = run_dbt(settings, settings.pg_dsn, [*args, *SELECT])  # type: ignore[arg-type]
-    assert result.success and not result.failures()
+    build_models(settings, SELECT, tests=tests, full_refresh=full_refresh)
 
 
 _landings = iter(range(1_000_000))
 
 
 def _land(settings: Settings, tmp: Path, by_topic: dict[str, list[dict]]) -> None:
-    folder = tmp / f"landing-{next(_landings)}"
-    folder.mkdir(parents=True)
-    for topic, evs in by_topic.items():
-        if evs:
-            (folder / f"{topic}.ndjson").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in evs))
-    ing = ArchiveIngester(settings, settings.pg_dsn)  # type: ignore[arg-type]
-    try:
-        stats = ing.ingest(find_archives([folder], settings))
-    finally:
-        ing.close()
-    assert stats.rejects == 0
+    land_events(settings, tmp / f"landing-{next(_landings)}", by_topic)
 
 
 def _query(dsn: str, query: str, *args: Any) -> list[tuple]:

@@ -1,0 +1,92 @@
+"""Shared helpers of the tests that land hand-made or simulated events and build dbt models on a
+database of their own."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from infomart.settings import Settings
+from infomart.transform import run_dbt
+from ingest.archive_ingester import ArchiveIngester, find_archives
+
+
+def module_database(pg_server: str, home: Path, prefix: str, **settings: Any) -> Iterator[Settings]:
+    """A database of its own for a test module (dbt re-parses the project whenever the profile's
+    database changes, so one database per module saves a parse per test); dropped at the end."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    info = conninfo_to_dict(pg_server)
+    info["dbname"] = name
+    yield Settings(
+        home=home,
+        pg_dsn=make_conninfo(**info),
+        tenant="t1",
+        batch_size=5000,
+        metrics_port=0,
+        **settings,
+    )
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def drop_all_schemas(settings: Settings) -> Settings:
+    """Empties the database of every schema a previous test made (raw, staging, marts ...)."""
+    with psycopg.connect(settings.pg_dsn, autocommit=True) as conn:  # type: ignore[arg-type]
+        schemas = [
+            r[0]
+            for r in conn.execute(
+                "select nspname from pg_namespace where nspname not like 'pg\\_%'"
+                " and nspname not in ('information_schema', 'public')"
+            )
+        ]
+        for schema in schemas:
+            conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
+    return settings
+
+
+def write_events(folder: Path, by_topic: dict[str, list[dict]]) -> Path:
+    """One NDJSON archive per topic in a new folder."""
+    folder.mkdir(parents=True)
+    for topic, events in by_topic.items():
+        if events:
+            (folder / f"{topic}.ndjson").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    return folder
+
+
+def land_folder(settings: Settings, folder: Path) -> None:
+    """Ingests the folder's archives; every event must pass the contract."""
+    ingester = ArchiveIngester(settings, settings.pg_dsn)  # type: ignore[arg-type]
+    try:
+        stats = ingester.ingest(find_archives([folder], settings))
+    finally:
+        ingester.close()
+    assert stats.rejects == 0
+
+
+def land_events(settings: Settings, folder: Path, by_topic: dict[str, list[dict]]) -> None:
+    land_folder(settings, write_events(folder, by_topic))
+
+
+def build_models(
+    settings: Settings, selection: list[str], tests: bool = True, full_refresh: bool = False
+) -> None:
+    """`dbt build` of a selection (with its data tests unless ``tests`` is False) in a target
+    folder of the settings' home, so dbt's partial parse stays valid between the runs."""
+    args = ["build", "--indirect-selection", "cautious"]
+    if not tests:
+        args += ["--exclude-resource-type", "test", "unit_test"]
+    if full_refresh:
+        args.append("--full-refresh")
+    args += ["--target-path", str(settings.home / "dbt-target"), *selection]
+    result = run_dbt(settings, settings.pg_dsn, args)  # type: ignore[arg-type]
+    assert result.success and not result.failures()
