@@ -119,7 +119,10 @@ def measure(history: int, args: argparse.Namespace, tmp: Path) -> None:
             flush=True,
         )
     finally:
-        embedded.stop_embedded_postgres(tmp / f"h{history}")
+        if args.keep:
+            print(f"[{history:,}] kept running: psql '{dsn}'", flush=True)
+        else:
+            embedded.stop_embedded_postgres(tmp / f"h{history}")
 
 
 def main() -> None:
@@ -127,13 +130,19 @@ def main() -> None:
     p.add_argument("--history", default="1000000", help="comma-separated history sizes (events)")
     p.add_argument("--cycle", type=int, default=10_000, help="new events per measured cycle")
     p.add_argument("--agents", type=int, default=100)
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the last database running (to inspect plans); prints its DSN",
+    )
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="imtbench-", dir="/tmp"))
     try:
         for history in [int(x) for x in args.history.split(",")]:
             measure(history, args, tmp)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
