@@ -237,32 +237,39 @@ party_intervals as (
     group by call_id, party_id
 ),
 
-{# every recomputed row is stamped with the latest landing in its agent's window, so the
-   parties whose after-call work a new event may have moved all look new downstream #}
-window_landings as (
-    select
-        agent_id,
-        landed_at
-    from state_events
-    union all
-    select
-        agent_id,
-        last_landed_at as landed_at
-    from party_starts
-    union all
-    select
-        agent_id,
-        last_landed_at as landed_at
-    from party_releases
-),
+{# on an incremental run every recomputed row is stamped with the latest landing in its
+   agent's window, so the parties whose after-call work a new event may have moved all look new
+   downstream; a full build stamps each party with its own landing (stamping the whole history
+   with the latest landing made the next cycle of interaction_resource_fact recompute every
+   call) #}
+{% if is_incremental() %}
 
-landing as (
-    select
-        agent_id,
-        max(landed_at) as last_landed_at
-    from window_landings
-    group by agent_id
-),
+    window_landings as (
+        select
+            agent_id,
+            landed_at
+        from state_events
+        union all
+        select
+            agent_id,
+            last_landed_at as landed_at
+        from party_starts
+        union all
+        select
+            agent_id,
+            last_landed_at as landed_at
+        from party_releases
+    ),
+
+    landing as (
+        select
+            agent_id,
+            max(landed_at) as last_landed_at
+        from window_landings
+        group by agent_id
+    ),
+
+{% endif %}
 
 after_call_work as (
     select
@@ -274,11 +281,17 @@ after_call_work as (
         coalesce(party_intervals.acw_ms, 0) as acw_ms,
         party_intervals.first_start_ts,
         coalesce(party_intervals.has_open_interval, false) as has_open_interval,
-        landing.last_landed_at
+        {% if is_incremental() %}
+            landing.last_landed_at
+        {% else %}
+            releases.last_landed_at
+        {% endif %}
     from party_releases as releases
     left join party_intervals
         on releases.call_id = party_intervals.call_id and releases.party_id = party_intervals.party_id
-    left join landing on releases.agent_id = landing.agent_id
+    {% if is_incremental() %}
+        left join landing on releases.agent_id = landing.agent_id
+    {% endif %}
 )
 
 select * from after_call_work
