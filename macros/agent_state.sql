@@ -65,3 +65,25 @@
         group by agent_id, media
     ),
 {%- endmacro %}
+
+{#- The earliest recompute_from_ts of the cycle, read when the model is compiled and written into
+    its SQL as a literal ('infinity' when nothing is to be recomputed). Every join on
+    `x >= recompute_from.recompute_from_ts` also gets `x >= <this literal>`: the planner sees
+    how little of the history qualifies and reads it through the time indexes, where a join
+    condition alone let it guess a third of the history and scan all of it. -#}
+{% macro agent_state_recompute_floor(sessions_relation, open_media_column='media', open_session_column='session_start_ts') -%}
+    {%- if execute and is_incremental() -%}
+        {%- set query -%}
+            with
+            {{ agent_state_recompute_from(sessions_relation, open_media_column, open_session_column) }}
+            recompute_floor as (
+                select coalesce(min(recompute_from_ts), 'infinity'::timestamptz)::text as floor_ts
+                from recompute_from
+            )
+            select floor_ts from recompute_floor
+        {%- endset -%}
+        '{{ run_query(query).columns[0].values()[0] }}'::timestamptz
+    {%- else -%}
+        '-infinity'::timestamptz
+    {%- endif -%}
+{%- endmacro %}

@@ -155,7 +155,15 @@ def _land_and_transform(settings: Settings, full_refresh: bool = False) -> None:
         ing.run(until_drained=True)
     finally:
         ing.close()
-    args = ["build", "--select", "stg_events__gca_cfg+"]
+    # the configuration path only: the dimensions downstream of it also need the event models
+    args = [
+        "build",
+        "--select",
+        "stg_events__gca_cfg",
+        "int_config__history",
+        "int_config__current",
+        "snp_config__objects",
+    ]
     run_dbt(settings, settings.pg_dsn, [*args, "--full-refresh"] if full_refresh else args)  # type: ignore[arg-type]
 
 

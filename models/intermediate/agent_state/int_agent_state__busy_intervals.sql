@@ -7,6 +7,8 @@
             "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, media, busy_start_ts)",
             "create index if not exists {{ this.identifier }}__agent_end on {{ this }} (agent_id, media, busy_end_ts)",
             "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
+            "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (busy_start_ts)",
+            "create index if not exists {{ this.identifier }}__end_ts on {{ this }} (busy_end_ts)",
             "{{ analyze_if_stale() }}",
         ]
     )

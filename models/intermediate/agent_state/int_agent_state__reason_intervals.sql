@@ -36,6 +36,7 @@ with
 
 {% if is_incremental() %}
 
+    {% set recompute_floor = agent_state_recompute_floor(ref('int_agent_state__sessions'), 'media', 'session_start_ts') %}
     {{ agent_state_recompute_from(ref('int_agent_state__sessions'), 'media', 'session_start_ts') }}
 
 {% endif %}
@@ -54,6 +55,7 @@ sessions as (
                 sessions.agent_id = recompute_from.agent_id
                 and sessions.media = recompute_from.media
                 and sessions.start_ts >= recompute_from.recompute_from_ts
+                and sessions.start_ts >= {{ recompute_floor }}
     {% endif %}
 ),
 
@@ -76,6 +78,7 @@ state_events as (
                 events.agent_id = recompute_from.agent_id
                 and events.media = recompute_from.media
                 and events.event_ts >= recompute_from.recompute_from_ts
+                and events.event_ts >= {{ recompute_floor }}
     {% endif %}
     where events.state_event in ('login', 'ready', 'not_ready')
 ),

@@ -32,6 +32,7 @@ with
 
 {% if is_incremental() %}
 
+    {% set recompute_floor = agent_state_recompute_floor(this, 'media', 'start_ts') %}
     {{ agent_state_recompute_from(this, 'media', 'start_ts') }}
 
 {% endif %}
@@ -67,6 +68,7 @@ state_events as (
                 events.agent_id = recompute_from.agent_id
                 and events.media = recompute_from.media
                 and events.event_ts >= recompute_from.recompute_from_ts
+                and events.event_ts >= {{ recompute_floor }}
     {% endif %}
 ),
 
@@ -84,6 +86,7 @@ busy_intervals as (
                 busy.agent_id = recompute_from.agent_id
                 and busy.media = recompute_from.media
                 and busy.busy_start_ts >= recompute_from.recompute_from_ts
+                and busy.busy_start_ts >= {{ recompute_floor }}
         {#- one that starts before the recompute instant and ends after it is activity there #}
         union all
         select
@@ -98,6 +101,7 @@ busy_intervals as (
                 busy.agent_id = recompute_from.agent_id
                 and busy.media = recompute_from.media
                 and busy.busy_end_ts >= recompute_from.recompute_from_ts
+                and busy.busy_end_ts >= {{ recompute_floor }}
         where busy.busy_start_ts < recompute_from.recompute_from_ts
     {% endif %}
 ),

@@ -39,6 +39,7 @@ with
 
 {% if is_incremental() %}
 
+    {% set recompute_floor = agent_state_recompute_floor(ref('int_agent_state__sessions'), 'media', 'session_start_ts') %}
     {{ agent_state_recompute_from(ref('int_agent_state__sessions'), 'media', 'session_start_ts') }}
 
 {% endif %}
@@ -57,6 +58,7 @@ sessions as (
                 sessions.agent_id = recompute_from.agent_id
                 and sessions.media = recompute_from.media
                 and sessions.start_ts >= recompute_from.recompute_from_ts
+                and sessions.start_ts >= {{ recompute_floor }}
     {% endif %}
 ),
 
@@ -81,6 +83,7 @@ state_events as (
                 events.agent_id = recompute_from.agent_id
                 and events.media = recompute_from.media
                 and events.event_ts >= recompute_from.recompute_from_ts
+                and events.event_ts >= {{ recompute_floor }}
     {% endif %}
     where events.state_event in ('login', 'ready', 'not_ready')
 ),
@@ -98,6 +101,7 @@ busy_intervals as (
                 busy.agent_id = recompute_from.agent_id
                 and busy.media = recompute_from.media
                 and busy.busy_start_ts >= recompute_from.recompute_from_ts
+                and busy.busy_start_ts >= {{ recompute_floor }}
     {% endif %}
     where busy.busy_end_ts is null or busy.busy_end_ts > busy.busy_start_ts
 ),

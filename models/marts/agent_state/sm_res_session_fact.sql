@@ -30,6 +30,7 @@ with
 
 {% if is_incremental() %}
 
+    {% set recompute_floor = agent_state_recompute_floor(ref('int_agent_state__sessions'), 'media_name', 'start_ts') %}
     {{ agent_state_recompute_from(ref('int_agent_state__sessions'), 'media_name', 'start_ts') }}
 
 {% endif %}
@@ -43,6 +44,7 @@ sessions as (
                 sessions.agent_id = recompute_from.agent_id
                 and sessions.media = recompute_from.media
                 and sessions.start_ts >= recompute_from.recompute_from_ts
+                and sessions.start_ts >= {{ recompute_floor }}
     {% endif %}
 ),
 

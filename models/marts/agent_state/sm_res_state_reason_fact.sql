@@ -33,6 +33,7 @@ with
 
 {% if is_incremental() %}
 
+    {% set recompute_floor = agent_state_recompute_floor(ref('int_agent_state__sessions'), 'media_name', 'session_start_ts') %}
     {{ agent_state_recompute_from(ref('int_agent_state__sessions'), 'media_name', 'session_start_ts') }}
 
 {% endif %}
@@ -46,6 +47,7 @@ intervals as (
                 intervals.agent_id = recompute_from.agent_id
                 and intervals.media = recompute_from.media
                 and intervals.session_start_ts >= recompute_from.recompute_from_ts
+                and intervals.session_start_ts >= {{ recompute_floor }}
     {% endif %}
 ),
 
@@ -105,6 +107,7 @@ facts as (
                 sessions.agent_id = recompute_from.agent_id
                 and sessions.media = recompute_from.media
                 and sessions.start_ts >= recompute_from.recompute_from_ts
+                and sessions.start_ts >= {{ recompute_floor }}
     ),
 
     placeholders as (

@@ -33,11 +33,17 @@ renamed as (
     {{ renamed_resources() }}
 ),
 
-queue_parties as (
+touched_parties as (
     select parties.*
     from {{ ref('int_voice__parties') }} as parties
     inner join touched_calls on parties.call_id = touched_calls.call_id
-    where parties.dn_type = 'Queue' and parties.queued_ts is not null
+    {{ touched_calls_filter('parties.call_id') }}
+),
+
+queue_parties as (
+    select *
+    from touched_parties
+    where dn_type = 'Queue' and queued_ts is not null
 ),
 
 stays as (
