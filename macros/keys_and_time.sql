@@ -78,16 +78,6 @@
     {% endif %}
 {%- endmacro %}
 
-{#- On an incremental run, restricts a relation joined to the CTE touched_calls to those calls up
-    front: the planner cannot tell how few distinct calls the landed rows hold (it assumes one
-    per row), so a plain join hash-joins the whole history; `= any(array(...))` makes it look
-    each call up in the index. Nothing on a full build, which reads everything anyway. -#}
-{% macro touched_calls_filter(call_id_column, keyword='where') -%}
-    {%- if is_incremental() -%}
-        {{ keyword }} {{ call_id_column }} = any(array(select touched_calls.call_id from touched_calls))
-    {%- endif -%}
-{%- endmacro %}
-
 {#- Calls with events landed since this model's high-water mark (minus the look-back). -#}
 {% macro touched_calls_since_watermark() -%}
     select distinct call_id

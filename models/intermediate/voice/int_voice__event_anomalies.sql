@@ -35,7 +35,6 @@ call_events as (
         touched_calls.last_landed_at
     from {{ ref('stg_events__voice_callthread') }} as events
     inner join touched_calls on events.call_id = touched_calls.call_id
-    {{ touched_calls_filter('events.call_id') }}
 ),
 
 party_sequence as (

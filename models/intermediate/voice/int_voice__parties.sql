@@ -31,7 +31,6 @@ call_events as (
     select events.*
     from {{ ref('stg_events__voice_callthread') }} as events
     inner join touched_calls on events.call_id = touched_calls.call_id
-    {{ touched_calls_filter('events.call_id') }}
 ),
 
 calls as (

@@ -37,7 +37,6 @@ touched_parties as (
     select parties.*
     from {{ ref('int_voice__parties') }} as parties
     inner join touched_calls on parties.call_id = touched_calls.call_id
-    {{ touched_calls_filter('parties.call_id') }}
 ),
 
 queue_parties as (
