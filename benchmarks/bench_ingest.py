@@ -65,7 +65,7 @@ def generate(n: int) -> list[Delivery]:
 
 
 # ------------------------------------------------------------------ workers (child processes)
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     """This process's peak resident memory (VmHWM). Not ru_maxrss: Linux carries that over from
     the parent across fork and exec, so a child would report the driver's peak."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -111,7 +111,7 @@ def worker(args: argparse.Namespace) -> None:
         stats = ing.run(until_drained=True)
         seconds = time.perf_counter() - started
         n = stats.total + stats.rejects
-    peak_mb = _peak_rss_mb()
+    peak_mb = peak_rss_mb()
     print(json.dumps({"events": n, "seconds": seconds, "peak_rss_mb": peak_mb}))
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_ingest import peak_rss_mb  # noqa: E402
 from infomart import embedded  # noqa: E402
 from infomart.settings import LOGICAL_TOPICS, Settings  # noqa: E402
 from infomart.simulator import SimulationConfig, simulate  # noqa: E402
@@ -46,13 +47,6 @@ def land(settings: Settings, folder: Path) -> None:
     ing = ArchiveIngester(settings, settings.pg_dsn)  # type: ignore[arg-type]
     ing.ingest(find_archives([folder], settings))
     ing.close()
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def slowest(result: TransformResult, n: int = 6) -> str:

@@ -94,15 +94,3 @@
         delete from {{ this }} where {{ key_column }} in ({{ touched_sql }})
     {% endif %}
 {%- endmacro %}
-
-{#- Agents whose after-call work must be recomputed: new agent-state events, or new or
-    changed call parties of theirs. -#}
-{% macro touched_agents_for_after_call_work() -%}
-    select agent_id
-    from {{ ref('stg_events__voice_agentstate') }}
-    where {{ since_watermark('landed_at') }}
-    union
-    select agent_id
-    from {{ ref('int_voice__parties') }}
-    where agent_id is not null and {{ since_watermark('last_landed_at') }}
-{%- endmacro %}

@@ -2,7 +2,6 @@
     config(
         unique_key='call_id',
         incremental_strategy='delete+insert',
-        pre_hook=["{{ delete_touched('call_id', touched_calls_since_watermark()) }}"],
         post_hook=[
             "create index if not exists {{ this.identifier }}__call on {{ this }} (call_id)",
             "create index if not exists {{ this.identifier }}__anomalies on {{ this }} (call_id) where anomaly is not null",
@@ -15,7 +14,9 @@
 {# Voice events that contradict the call model, per touched call, plus one row per touched
     call with a null anomaly: the "checked" row that carries the call's landing, so the
     high-water mark of this model moves with every call it looked at (a table holding only
-    the rare anomalies would keep an old mark and re-read all history every cycle).
+    the rare anomalies would keep an old mark and re-read all history every cycle). Every
+    touched call has that row, so delete+insert by call_id replaces all of a touched call's
+    rows, also an anomaly a late event resolved.
     dq_voice_event_anomalies shows the anomalies. #}
 
 with

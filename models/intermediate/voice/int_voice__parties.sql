@@ -22,9 +22,7 @@
 with
 
 touched_calls as (
-    select distinct call_id
-    from {{ ref('stg_events__voice_callthread') }}
-    where {{ since_watermark('landed_at') }}
+    {{ touched_calls_since_watermark() }}
 ),
 
 call_events as (

@@ -127,16 +127,16 @@ mediation as (
     group by call_id, party_id
 ),
 
+{# one row per released agent party (int_voice__after_call_work's grain) #}
 after_call_work as (
     select
         acw.call_id,
         acw.party_id,
-        sum(acw.acw_count) as acw_count,
-        sum(acw.acw_ms) as acw_ms,
-        max(acw.last_landed_at) as last_landed_at
+        acw.acw_count,
+        acw.acw_ms,
+        acw.last_landed_at
     from {{ ref('int_voice__after_call_work') }} as acw
     inner join thread_parties on acw.call_id = thread_parties.call_id and acw.party_id = thread_parties.party_id
-    group by acw.call_id, acw.party_id
 ),
 
 
