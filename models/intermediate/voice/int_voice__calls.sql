@@ -1,7 +1,8 @@
 {{
     config(
         unique_key='call_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='touched_keys',
+        pre_hook="{{ save_touched_keys(touched_calls_since_watermark()) }}",
         post_hook=[
             "create unique index if not exists {{ this.identifier }}__call_id on {{ this }} (call_id)",
             "create index if not exists {{ this.identifier }}__thread_id on {{ this }} (thread_id)",
@@ -14,14 +15,12 @@
 
 with
 
-touched_calls as (
-    {{ touched_calls_since_watermark() }}
-),
-
 call_events as (
     select events.*
     from {{ ref('stg_events__voice_callthread') }} as events
-    inner join touched_calls on events.call_id = touched_calls.call_id
+    {% if is_incremental() %}
+        where events.call_id in (select touched.call_id from {{ touched_keys() }} as touched)
+    {% endif %}
 ),
 
 calls as (

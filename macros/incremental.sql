@@ -1,0 +1,77 @@
+{#- THE incremental recipe of the project: touched keys -> their rows deleted -> their rows
+    inserted. Every incremental model above staging follows it (doc block `incremental_recipe`,
+    DECISIONLOG.md):
+
+        {{ config(
+            materialized='incremental',
+            incremental_strategy='touched_keys',
+            unique_key='call_id',
+            pre_hook="{{ save_touched_keys(touched_calls_sql()) }}",
+        ) }}
+        ...
+        from {{ ref('int_voice__parties') }}
+        {% if is_incremental() %}
+            where call_id in (select call_id from {{ touched_keys() }})
+        {% endif %}
+
+    1. The pre-hook `save_touched_keys(sql)` runs the model's touched-key query once per cycle
+       into a temporary table (columns: the unique_key columns) before the model is built.
+       The query names the keys whose rows may change: new rows, and the keys of old rows that
+       the cycle may remove or re-key (a provisional row, an interval a late event deletes).
+    2. The model recomputes every touched key from all its inputs, reading the touched keys
+       with `touched_keys()`. A key may end with no rows at all.
+    3. The strategy deletes every row of a touched key (and of any key the new rows carry),
+       then inserts the new rows: no placeholder rows, no clean-up hooks.
+    On a full build the pre-hook does nothing and the model computes everything. -#}
+
+{#- Name of the cycle's touched-key table of this model (a temporary table of the session). -#}
+{% macro touched_keys() -%}
+    {{ adapter.quote(this.identifier ~ '__touched') }}
+{%- endmacro %}
+
+{#- Pre-hook: the touched keys of this cycle into `touched_keys()` (nothing on a full build). -#}
+{% macro save_touched_keys(touched_sql) -%}
+    {{ return(adapter.dispatch('save_touched_keys', 'infomart')(touched_sql)) }}
+{%- endmacro %}
+
+{% macro postgres__save_touched_keys(touched_sql) -%}
+    {% if is_incremental() %}
+        drop table if exists {{ touched_keys() }};
+        create temporary table {{ touched_keys() }} on commit drop as {{ touched_sql }};
+        analyze {{ touched_keys() }}
+    {% endif %}
+{%- endmacro %}
+
+{#- The strategy `touched_keys` (dbt calls get_incremental_<strategy>_sql). -#}
+{% macro get_incremental_touched_keys_sql(arg_dict) -%}
+    {{ return(adapter.dispatch('touched_keys_delete_insert', 'infomart')(arg_dict)) }}
+{%- endmacro %}
+
+{% macro postgres__touched_keys_delete_insert(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] if arg_dict['unique_key'] is not string else [arg_dict['unique_key']] -%}
+    {%- set key_list = keys | join(', ') -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }}
+    where ({{ key_list }}) in (
+        select {{ key_list }} from {{ touched_keys() }}
+        union
+        select {{ key_list }} from {{ source }}
+    );
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ source }}
+{%- endmacro %}
+
+{% macro default__touched_keys_delete_insert(arg_dict) -%}
+    {{ exceptions.raise_compiler_error(
+        "the touched_keys strategy has no implementation for adapter '" ~ adapter.type()
+        ~ "': add one in macros/incremental.sql (Spark: merge, or insert overwrite by key)"
+    ) }}
+{%- endmacro %}
+
+{% macro default__save_touched_keys(touched_sql) -%}
+    {{ exceptions.raise_compiler_error(
+        "save_touched_keys has no implementation for adapter '" ~ adapter.type() ~ "': add one in macros/incremental.sql"
+    ) }}
+{%- endmacro %}
