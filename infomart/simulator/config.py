@@ -6,6 +6,9 @@ derived from the number of agents so that a bigger center gets proportionally mo
 The *delivery* options (``redundant_sources``, ``redundant_share``, ``shuffle``,
 ``shuffle_window``, ``late_share``) only change how the emitted stream is delivered; they
 never change the simulation, the event ids or the ledger, and they are not part of the run tag.
+The *reporting* options (``reporting_time_zone``, ``service_level_threshold_s``) only shape the
+ledger's per-interval files (the ground truth of the aggregates); they are not part of the run
+tag either.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DELIVERY_FIELDS: frozenset[str] = frozenset(
     {"redundant_sources", "redundant_share", "shuffle", "shuffle_window", "late_share"}
 )
+REPORTING_FIELDS: frozenset[str] = frozenset({"reporting_time_zone", "service_level_threshold_s"})
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,10 @@ class SimulationConfig:
     shuffle_window: int = 1000
     late_share: float = 0.0
 
+    # ---- reporting (the ledger's intervals and thresholds; not part of the simulation)
+    reporting_time_zone: str = "UTC"
+    service_level_threshold_s: float = 20.0  # per-queue thresholds default to it (and to the one above)
+
     def __post_init__(self) -> None:
         if self.start.tzinfo is None:
             raise ValueError("start must be timezone-aware (UTC)")
@@ -138,6 +147,10 @@ class SimulationConfig:
             raise ValueError("queue_weights must match voice_queues")
         if self.shuffle not in (False, True, "none", "window", "full"):
             raise ValueError("shuffle must be False/'none', True/'window' or 'full'")
+        try:
+            ZoneInfo(self.reporting_time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown reporting_time_zone {self.reporting_time_zone!r}") from exc
 
     # ---- derived values
     @property
@@ -172,11 +185,11 @@ class SimulationConfig:
 
 
 def run_tag(cfg: SimulationConfig) -> str:
-    """Short stable hash of everything that shapes the simulation (not the delivery options).
+    """Short stable hash of everything that shapes the simulation (not the delivery or reporting options).
 
     Goes into every event id and entity id, so runs with another seed, start or configuration
     never collide, while the same run always gives the same ids.
     """
-    sim = {k: v for k, v in cfg.to_json().items() if k not in DELIVERY_FIELDS}
+    sim = {k: v for k, v in cfg.to_json().items() if k not in DELIVERY_FIELDS | REPORTING_FIELDS}
     text = repr(sorted(sim.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:10]

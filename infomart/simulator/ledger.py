@@ -35,6 +35,79 @@ priority AfterCallWork > NotReady > Busy > Ready, merged into maximal runs that 
 The last run of an open session has a null end. Reason rows: runs of (workmode, reason_code)
 while NotReady or AfterCallWork; the login NotReady counts as (AuxWork, null); digital
 MediaNotReady counts as AuxWork.
+
+Per 15-minute interval (AGGREGATES.md: the ground truth of the ag2_*_subhr tables; the dbt
+aggregates follow the same readings). Intervals are the local quarter hours (hh:00, :15, :30,
+:45) of the reporting time zone (config ``reporting_time_zone``, default UTC, via zoneinfo: a
+DST day has 92 or 100 intervals, the repeated hour gives two intervals per quarter). Every row
+carries ``interval_start_ts`` (UTC), ``interval_start_local`` (wall clock with its offset) and
+``date_time_key`` (UTC epoch seconds of the start: the DATE_TIME key). ``media_type`` is
+voice, chat or email; ``interaction_type`` is the interaction's type (the thread's first call:
+Inbound, Outbound or Internal; digital: Inbound), so a consultation call's rows go with the
+call they serve. Durations are exact ms (``*_ms``; the aggregates round once). A row exists
+only where a measure is not zero. Computed from parties, offers, sessions and state runs, never
+from the events or the facts (intervals.py holds the machinery).
+
+``queue_intervals`` (ag2_queue): disposition, anchored at the segment's entry (MSF START_TS)
+  * One row per (interval, queue, media_type, interaction_type, service_level_threshold,
+    short_abandon_threshold); every measure of a segment goes to its entry interval, however
+    late it ends. A segment counts once it has ended and, if Diverted, once its target's IRF
+    row has ended (its outcome and times are final then).
+  * Outcome (exactly one): Abandoned -> abandoned; Cleared -> cleared; Diverted to an agent
+    party that was established (TALK_COUNT 1) -> accepted; else to a party ended
+    Abandoned/AbandonedWhileRinging -> abandoned_invite; else ended Redirected (RONA too) or
+    Rejected, never established -> redirected; else (a target without an IRF row) ->
+    routed_other. distributed = accepted + abandoned_invite + redirected + routed_other.
+  * Digital: a stay Queued -> the Accepted of an offer made from it is accepted (offers
+    rejected or timed out stay inside the stay, as MEASURES.md says); -> Completed(Abandoned)
+    abandoned; -> Completed(Expired or Cancelled) cleared.
+  * accepted time: voice MEDIATION_DURATION + the target's RING_DURATION, digital
+    MEDIATION_DURATION. accepted_thr: accepted time <= service_level_threshold; abandoned_short:
+    MEDIATION_DURATION <= short_abandon_threshold (exact ms, MEASURES.md's <=: 10 000 ms is short
+    at 10 s, 10 001 ms is not). accepted_time_max_ms / abandoned_time_max_ms are null in a row
+    without an accepted / abandoned segment.
+  * engage/hold/wrap_time_ms: TALK, HOLD and AFTER_CALL_WORK ms of the accepting target's IRF
+    row (digital: Accepted -> AgentReleased or Transferred; no hold or wrap); an after-call work
+    with no end yet adds 0 ms. handle = engage + hold + wrap.
+  * Thresholds: those in force for the queue at the segment's START_TS, in seconds: the last
+    entry of the queue's schedule (queue -> [(effective from ms, service level s, short abandon
+    s)]) effective at or before START_TS (a change at 14:00 applies to segments entered from
+    14:00 on; earlier rows keep the old values), else the settings (``service_level_threshold_s``
+    20, ``short_abandon_threshold_s`` 10). The MSF rows' short_abandoned uses the same ones.
+
+``queue_abn_intervals`` / ``queue_acc_agent_intervals`` (ag2_queue_abn / ag2_queue_acc_agent)
+  * The queue grain without the thresholds, plus ``time_range_key``: ``abandoned`` counts
+    abandoned segments by MEDIATION_DURATION, ``accepted`` accepted ones by accepted time, in
+    the TIME_RANGE range [range_start, range_end) holding the exact ms. The ranges are read
+    from the dbt seed seeds/time_range.csv (intervals.time_ranges), so both use the same ones.
+
+``agent_intervals`` (ag2_agent): disposition, anchored at IRF START_TS (party added; digital:
+Offered)
+  * One row per (interval, agent_id, media_type, interaction_type); only ended IRF rows.
+  * Consultation-call rows feed only consult_offered / consult_accepted (role ReceivedConsult;
+    of them TALK_COUNT 1) and consult_engage_time_ms (TALK of either role). consult_init is
+    CONS_INIT_COUNT, on the consulting agent's party of the original call.
+  * offered: roles Received, ReceivedTransfer, ReceivedConference (an internal call's callee
+    too); of them accepted (TALK_COUNT 1), rejected (ended Rejected), redirected (ended
+    Redirected, RONA included), abandoned_invite (Abandoned/AbandonedWhileRinging),
+    invite_time_ms (RING), xfer_received_accepted / conf_received_accepted (accepted with role
+    ReceivedTransfer / ReceivedConference). initiated, dial_time_ms: role Initiated. Every
+    non-consultation row: engage_time_ms (TALK), hold (HOLD_COUNT), hold_time_ms, wrap
+    (AFTER_CALL_WORK_COUNT), wrap_time_ms (open after-call work: 0 ms), handle_time_ms,
+    transfer_init (ended Transferred).
+  * Digital: one IRF row per offer (MEASURES.md): role ReceivedTransfer when made after the
+    interaction's first Transferred, else Received; RING Offered -> Accepted / Rejected /
+    OfferTimedOut; TALK Accepted -> AgentReleased or Transferred; OfferTimedOut is
+    Redirected/NoAnswer; ended Transferred counts in transfer_init.
+
+``agent_state_intervals`` (ag2_i_sess_state): interval measures, split exactly
+  * One row per (interval, agent_id, media_type): active_time_ms = the session spans
+    (agent_sessions); ready / not_ready / busy / wrap_time_ms = the state runs (agent_states)
+    of Ready, NotReady, Busy, AfterCallWork. Every span is cut at each interval boundary it
+    crosses, to the ms, so ready + not_ready + busy + wrap = active in every row.
+  * An open session or state run runs to the data horizon: the latest event time over
+    voice-callthread, voice-agentstate, digital-itx and digital-agentstate (``data_horizon``),
+    the "now" the facts use for open spans.
 """
 
 from __future__ import annotations
@@ -43,6 +116,24 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .intervals import (
+    STATE_COLUMN,
+    Handling,
+    QueueStay,
+    ReportingClock,
+    Span,
+    Thresholds,
+    ThresholdSchedule,
+    ThresholdsInForce,
+    agent_interval_rows,
+    agent_state_interval_rows,
+    digital_handlings,
+    digital_stays,
+    queue_interval_rows,
+    voice_handling,
+    voice_stay,
+    wait_distribution_rows,
+)
 from .model import Agent, Offer, Party, Session
 from .timefmt import ts_opt, ts_str
 
@@ -59,6 +150,11 @@ LEDGER_FILES: tuple[str, ...] = (
     "digital",
     "outbound",
     "anomalies",
+    "queue_intervals",
+    "queue_abn_intervals",
+    "queue_acc_agent_intervals",
+    "agent_intervals",
+    "agent_state_intervals",
 )
 
 MEDIATION = ("Queue", "RoutingPoint")
@@ -75,6 +171,11 @@ class Ledger:
     digital: list[dict[str, Any]] = field(default_factory=list)
     outbound: list[dict[str, Any]] = field(default_factory=list)
     anomalies: list[dict[str, Any]] = field(default_factory=list)
+    queue_intervals: list[dict[str, Any]] = field(default_factory=list)
+    queue_abn_intervals: list[dict[str, Any]] = field(default_factory=list)
+    queue_acc_agent_intervals: list[dict[str, Any]] = field(default_factory=list)
+    agent_intervals: list[dict[str, Any]] = field(default_factory=list)
+    agent_state_intervals: list[dict[str, Any]] = field(default_factory=list)
 
     def files(self) -> dict[str, list[dict[str, Any]]]:
         return {name: getattr(self, name) for name in LEDGER_FILES}
@@ -330,7 +431,7 @@ def _in_session(busy: list[tuple[int, int | None]], s: Session) -> list[tuple[in
     return [(b, e) for b, e in busy if b >= s.start and (s.end is None or b < s.end)]
 
 
-def _agent_rows(led: Ledger, a: Agent) -> None:
+def _agent_rows(led: Ledger, a: Agent, spans: list[Span]) -> None:
     per_media: list[tuple[str, list[Session], list[tuple[int, int | None]]]] = [
         ("voice", a.sessions, _busy_voice(a))
     ]
@@ -339,6 +440,7 @@ def _agent_rows(led: Ledger, a: Agent) -> None:
         per_media.append((m, ms.sessions, _busy_offers(ms.offers)))
     for media, sessions, busy in per_media:
         for s in sessions:
+            spans.append((a.agent_id, media, "active_time_ms", s.start, s.end))
             led.agent_sessions.append(
                 {
                     "agent_id": a.agent_id,
@@ -350,6 +452,7 @@ def _agent_rows(led: Ledger, a: Agent) -> None:
                 }
             )
             for st, b, e in state_runs(s, _in_session(busy, s)):
+                spans.append((a.agent_id, media, STATE_COLUMN[st], b, e))
                 led.agent_states.append(
                     {
                         "agent_id": a.agent_id,
@@ -377,11 +480,42 @@ def _agent_rows(led: Ledger, a: Agent) -> None:
 
 
 # ---------------------------------------------------------------------- build
-def build_ledger(sim: Simulation) -> Ledger:
+def data_horizon(sim: Simulation) -> int:
+    """The latest event time over the call and agent-activity topics (voice-callthread,
+    voice-agentstate, digital-itx, digital-agentstate): the facts' "now" for open spans."""
+    times = [c.t for th in sim.voice.threads for c in th.calls]
+    times += [a.t for a in sim.agents.agents]
+    times += [itx.t for itx in sim.digital.itxs]
+    return max(times, default=sim.start_ms)
+
+
+def queue_threshold_schedule(sim: Simulation) -> ThresholdSchedule:
+    """Per-queue thresholds of the simulated Configuration Database: none yet (every queue uses
+    the settings); the configuration model will publish them (issue 9)."""
+    return {}
+
+
+def build_ledger(
+    sim: Simulation,
+    reporting_zone: str | None = None,
+    thresholds: ThresholdSchedule | None = None,
+) -> Ledger:
+    """The ledger of a finished run. ``reporting_zone`` (default: the config's) places the
+    15-minute intervals; ``thresholds`` (default: the simulated configuration's) are the
+    per-queue thresholds in force over time, else the config's."""
+    cfg = sim.cfg
+    clock = ReportingClock(reporting_zone or cfg.reporting_time_zone)
+    in_force = ThresholdsInForce(
+        queue_threshold_schedule(sim) if thresholds is None else thresholds,
+        Thresholds(cfg.service_level_threshold_s, cfg.short_abandon_threshold_s),
+    )
     led = Ledger()
     acw: dict[int, list[int | None]] = {}
     for a in sim.agents.agents:
         acw.update(acw_attribution(a))
+    irf: dict[int, dict[str, Any]] = {}
+    queue_parties: list[Party] = []
+    handlings: list[Handling] = []
 
     # voice
     for th in sim.voice.threads:
@@ -404,8 +538,14 @@ def build_ledger(sim: Simulation) -> Ledger:
         for c in th.calls:
             for p in c.parties:
                 if has_irf_row(p):
-                    led.parties.append(party_row(p, acw))
+                    row = party_row(p, acw)
+                    led.parties.append(row)
+                    irf[id(p)] = row
+                    h = voice_handling(p, row)
+                    if h is not None:
+                        handlings.append(h)
                 if p.dn_type == "Queue" and p.queued is not None:
+                    queue_parties.append(p)
                     end_ms = segment_end(p)
                     dur = end_ms - p.queued
                     led.mediation_segments.append(
@@ -419,7 +559,7 @@ def build_ledger(sim: Simulation) -> Ledger:
                             "duration_ms": dur,
                             "technical_result": p.result,
                             "short_abandoned": p.result == "Abandoned"
-                            and dur <= int(sim.cfg.short_abandon_threshold_s * 1000),
+                            and dur <= in_force.at(p.queue or "", p.queued).short_abandon_ms,
                             "target_party_id": p.target.party_id if p.target is not None else None,
                         }
                     )
@@ -500,8 +640,24 @@ def build_ledger(sim: Simulation) -> Ledger:
             }
         )
 
+    spans: list[Span] = []
     for a in sim.agents.agents:
-        _agent_rows(led, a)
+        _agent_rows(led, a, spans)
+
+    # per 15-minute interval
+    stays: list[QueueStay] = []
+    for qp in queue_parties:
+        stay = voice_stay(qp, irf)
+        if stay is not None:
+            stays.append(stay)
+    for itx in sim.digital.itxs:
+        stays.extend(digital_stays(itx))
+        handlings.extend(digital_handlings(itx))
+    led.queue_intervals = queue_interval_rows(stays, clock, in_force)
+    led.queue_abn_intervals = wait_distribution_rows(stays, clock, "abandoned")
+    led.queue_acc_agent_intervals = wait_distribution_rows(stays, clock, "accepted")
+    led.agent_intervals = agent_interval_rows(handlings, clock)
+    led.agent_state_intervals = agent_state_interval_rows(spans, clock, data_horizon(sim))
 
     led.anomalies = [dict(x, ts=ts_str(x["ts"])) for x in sim.voice.anomalies]
 
