@@ -16,6 +16,7 @@ the input contract (shared/design/EVENTS.md); ``result.ledger`` is what the mart
   digital     chats and emails                   outbound    campaigns
   cfgevents   gca-cfg configuration events       ledger      the ground truth
   simulation  simulate(), SimulationResult       writer      write_ndjson()
+  intervals   the ledger per 15-minute interval (the aggregates' ground truth)
 """
 
 from .config import SimulationConfig, run_tag
