@@ -146,6 +146,7 @@ def test_a_call_entered_at_10_14_50_answered_at_10_15_10_counts_in_the_10_00_qua
         "abandoned_time_max_ms": None,
         "engage_time_ms": 300_000,
         "handle_time_ms": 300_000,
+        "service_level": 1.0,
     }
     assert rows == [want]
     # the agent's offer is anchored at its own START_TS (party added 10:15:05): the 10:15 quarter
@@ -186,6 +187,10 @@ def test_abandons_of_exactly_10_s_and_10_001_s_against_a_10_s_short_abandon_thre
     assert (row["entered"], row["abandoned"], row["abandoned_short"]) == (2, 2, 1)
     assert (row["abandoned_time_ms"], row["abandoned_time_max_ms"]) == (20_001, 10_001)
     assert (row["accepted"], row["accepted_time_max_ms"], row["distributed"]) == (0, None, 0)
+    # service level: 0 within / (0 accepted + 2 abandoned + 0 while ringing - 1 short)
+    assert row["service_level"] == 0.0
+    (long_only,) = queue_interval_rows(stays[:1], ReportingClock(), ThresholdsInForce())
+    assert long_only["service_level"] is None  # only a short abandon: nothing to answer
 
 
 def test_wait_distribution_uses_the_time_range_seed_boundaries() -> None:
@@ -252,6 +257,7 @@ def test_ready_from_10_10_to_10_40_gives_300_900_and_600_s_in_three_quarters() -
     got = [(r["interval_start_ts"][11:16], r["ready_time_ms"], r["active_time_ms"]) for r in rows]
     assert got == [("10:00", 300_000, 300_000), ("10:15", 900_000, 900_000), ("10:30", 600_000, 600_000)]
     assert all(r["not_ready_time_ms"] == r["busy_time_ms"] == r["wrap_time_ms"] == 0 for r in rows)
+    assert [r["occupancy"] for r in rows] == [0.0, 0.0, 0.0]
 
 
 def test_a_call_across_a_boundary_splits_busy_and_ready_exactly() -> None:
@@ -270,6 +276,7 @@ def test_a_call_across_a_boundary_splits_busy_and_ready_exactly() -> None:
         ("10:15", 810_000, 90_000, 900_000),
         ("10:30", 600_000, 0, 600_000),
     ]
+    assert [r["occupancy"] for r in rows] == [0.2, 0.1, 0.0]  # 60/300, 90/900
 
 
 def test_an_open_session_runs_to_the_data_horizon() -> None:
@@ -435,6 +442,8 @@ def test_every_row_keeps_the_identities(cov) -> None:  # type: ignore[no-untyped
         assert r["handle_time_ms"] == r["engage_time_ms"] + r["hold_time_ms"] + r["wrap_time_ms"]
         assert (r["accepted_time_max_ms"] is None) == (r["accepted"] == 0)
         assert (r["abandoned_time_max_ms"] is None) == (r["abandoned"] == 0)
+        answerable = r["accepted"] + r["abandoned"] + r["abandoned_invite"] - r["abandoned_short"]
+        assert r["service_level"] == (r["accepted_thr"] / answerable if answerable else None)
         if r["accepted"]:
             assert (
                 r["accepted_time_max_ms"]
@@ -450,6 +459,11 @@ def test_every_row_keeps_the_identities(cov) -> None:  # type: ignore[no-untyped
         parts = r["ready_time_ms"] + r["not_ready_time_ms"] + r["busy_time_ms"] + r["wrap_time_ms"]
         assert parts == r["active_time_ms"], r  # exact: states tile sessions, to the ms
         assert 0 < r["active_time_ms"] <= QUARTER_MS
+        working = r["busy_time_ms"] + r["wrap_time_ms"]
+        if working + r["ready_time_ms"]:
+            assert r["occupancy"] == working / (working + r["ready_time_ms"])
+        else:
+            assert r["occupancy"] is None
     for name, grain in (
         (
             "queue_intervals",

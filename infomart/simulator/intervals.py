@@ -388,6 +388,7 @@ def queue_interval_rows(
             row["abandoned_short"] += s.duration_ms <= thr.short_abandon_ms
     out = []
     for (b, queue, media, itype, sl, sa), row in sorted(acc.items(), key=lambda kv: kv[0]):
+        answerable = row["accepted"] + row["abandoned"] + row["abandoned_invite"] - row["abandoned_short"]
         out.append(
             {
                 **clock.grain(b),
@@ -397,9 +398,15 @@ def queue_interval_rows(
                 "service_level_threshold": sl,
                 "short_abandon_threshold": sa,
                 **row,
+                "service_level": ratio(row["accepted_thr"], answerable),
             }
         )
     return out
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """A row's ratio from its own exact parts; null when the denominator is 0."""
+    return part / whole if whole else None
 
 
 def _thr_key(thr: Thresholds) -> tuple[int | float, int | float]:
@@ -581,7 +588,16 @@ def agent_state_interval_rows(
                 row = acc[key] = dict.fromkeys(STATE_MEASURES, 0)
             row[column] += ms
     return [
-        {**clock.grain(b), "agent_id": agent, "media_type": media, **row}
+        {
+            **clock.grain(b),
+            "agent_id": agent,
+            "media_type": media,
+            **row,
+            "occupancy": ratio(
+                row["busy_time_ms"] + row["wrap_time_ms"],
+                row["busy_time_ms"] + row["wrap_time_ms"] + row["ready_time_ms"],
+            ),
+        }
         for (b, agent, media), row in sorted(acc.items())
         if any(row.values())
     ]

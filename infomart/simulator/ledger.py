@@ -69,6 +69,8 @@ from the events or the facts (intervals.py holds the machinery).
   * engage/hold/wrap_time_ms: TALK, HOLD and AFTER_CALL_WORK ms of the accepting target's IRF
     row (digital: Accepted -> AgentReleased or Transferred; no hold or wrap); an after-call work
     with no end yet adds 0 ms. handle = engage + hold + wrap.
+  * service_level = accepted_thr / (accepted + abandoned + abandoned_invite - abandoned_short),
+    from the row's own counts; null when that is 0.
   * Thresholds: those in force for the queue at the segment's START_TS, in seconds: the last
     entry of the queue's schedule (queue -> [(effective from ms, service level s, short abandon
     s)]) effective at or before START_TS (a change at 14:00 applies to segments entered from
@@ -105,6 +107,8 @@ Offered)
     (agent_sessions); ready / not_ready / busy / wrap_time_ms = the state runs (agent_states)
     of Ready, NotReady, Busy, AfterCallWork. Every span is cut at each interval boundary it
     crosses, to the ms, so ready + not_ready + busy + wrap = active in every row.
+  * occupancy = (busy + wrap) / (busy + wrap + ready), from the row's exact ms (not from
+    rounded seconds); null when that is 0.
   * An open session or state run runs to the data horizon: the latest event time over
     voice-callthread, voice-agentstate, digital-itx and digital-agentstate (``data_horizon``),
     the "now" the facts use for open spans.
