@@ -351,8 +351,11 @@ def test_a_half_hour_zone_and_utc_days() -> None:
     day = utc.intervals(at(0, 0), at(0, 0, day=(2026, 11, 24)))
     assert len(day) == 96 and day[0] == at(0, 0) and day[-1] == at(23, 45)
     assert utc.split(at(10, 0), at(10, 0)) == []
-    # the clock also reaches back before the first instant it was asked about
-    assert utc.start_of(at(1, 7)) == at(1, 0)
+    # a fresh clock asked about 10:00 first also reaches back, without gaps
+    fresh = ReportingClock("America/New_York")
+    assert fresh.start_of(at(10, 7)) == at(10, 0)
+    assert fresh.start_of(at(1, 7)) == at(1, 0)
+    assert fresh.intervals(at(1, 0), at(10, 15)) == [at(1, 0) + i * QUARTER_MS for i in range(37)]
 
 
 def test_digital_stay_offers_inside_it_and_a_transfer() -> None:
