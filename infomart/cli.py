@@ -250,9 +250,9 @@ def _feed_config(settings: Settings, changes, progress: Progress):  # type: igno
 def _print_feed(fed) -> None:  # type: ignore[no-untyped-def]
     w = fed.written
     out.print(
-        f"configuration: {w.changes:,} changes written to the Configuration Database "
-        f"({w.logged_objects:,} objects changed), {fed.published:,} published on gca-cfg "
-        f"by the config adapter (config_version {fed.config_version})"
+        f"configuration: {w.changes:,} simulated changes, {w.logged_objects:,} objects changed in the "
+        f"Configuration Database, {fed.published:,} events published on gca-cfg by the config adapter "
+        f"(config_version {fed.config_version})"
     )
     if w.outdated:
         out.print(
@@ -262,7 +262,9 @@ def _print_feed(fed) -> None:  # type: ignore[no-untyped-def]
 
 
 def _count_by_topic(deliveries) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    counts: dict[str, int] = dict.fromkeys(LOGICAL_TOPICS, 0)
+    from infomart.simulator import TOPICS  # the simulator's topics (gca-cfg is the config adapter's)
+
+    counts: dict[str, int] = dict.fromkeys(TOPICS, 0)
     for d in deliveries:
         counts[d.topic] += 1
     return counts

@@ -107,7 +107,7 @@ def test_readme_demo_runs_on_its_own_embedded_services(tmp_path: Path):
         assert "rejected: 0" in stdout
         assert "demo finished" in stdout
         # 6 agents: 33 objects and a DN, a Place and a Person per agent, through the adapter
-        assert "configuration: 51 changes written to the Configuration Database" in stdout
+        assert "configuration: 51 simulated changes, 51 objects changed in the Configuration" in stdout
         assert "│ gca-cfg │ 51 │" in stdout
 
         assert "demo data set not loaded" in run("config-db", "init", "--demo")

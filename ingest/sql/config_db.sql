@@ -27,7 +27,7 @@
 -- Configuration Server serialises its writes too; configuration changes are rare and small.
 -- changed_at is one time per transaction, truncated to milliseconds (the event contract's
 -- precision). The writer may set it: `set local cfg.changed_at = '<timestamptz>'` in the
--- transaction records that time as the time of its changes (ingest/config_writer.py does, to keep
+-- transaction, before its first change, records that time as the time of its changes (ingest/config_writer.py does, to keep
 -- the simulated time of simulated changes). Unset, it is now(), never earlier than the previous
 -- change's, so it is monotonic in config_version. A writer's time is kept as given, even when it
 -- is earlier than an earlier version's: the Info Mart orders versions by config_version and flags
