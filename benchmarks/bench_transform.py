@@ -9,6 +9,11 @@ second with the next ``--cycle`` events), plus an idle one, each with its slowes
 
 The whole history lands within minutes here, so the look-back window is set to 0 (a 60-minute
 look-back would count all of it as new); in production the look-back covers ingest lag.
+
+The configuration takes the real path: each day's configuration changes are written into a
+Configuration Database (database ``cfgdb_bench`` on the same server) and published by the config
+adapter on an embedded tansu broker, then landed by the Kafka ingester. The days share one
+configuration, so only the first day publishes it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -30,6 +37,9 @@ from infomart.settings import LOGICAL_TOPICS, Settings  # noqa: E402
 from infomart.simulator import SimulationConfig, simulate  # noqa: E402
 from infomart.transform import TransformResult, transform  # noqa: E402
 from ingest.archive_ingester import ArchiveIngester, find_archives  # noqa: E402
+from ingest.config_db import init_schema  # noqa: E402
+from ingest.config_feed import feed_configuration  # noqa: E402
+from ingest.kafka_ingester import KafkaIngester  # noqa: E402
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -49,6 +59,15 @@ def land(settings: Settings, folder: Path) -> None:
     ing.close()
 
 
+def configure(settings: Settings, cfg_dsn: str, changes) -> int:  # type: ignore[no-untyped-def]
+    """Configuration Database -> config adapter -> gca-cfg -> raw; returns the events published."""
+    fed = feed_configuration(settings, cfg_dsn, settings.kafka_bootstrap_servers, changes)  # type: ignore[arg-type]
+    ing = KafkaIngester(settings, settings.pg_dsn, settings.kafka_bootstrap_servers)  # type: ignore[arg-type]
+    ing.run(until_drained=True)
+    ing.close()
+    return fed.published
+
+
 def slowest(result: TransformResult, n: int = 6) -> str:
     nodes = sorted(result.nodes, key=lambda node: node.seconds, reverse=True)[:n]
     return ", ".join(f"{node.name} {node.seconds:.1f}" for node in nodes)
@@ -56,14 +75,18 @@ def slowest(result: TransformResult, n: int = 6) -> str:
 
 def measure(history: int, args: argparse.Namespace, tmp: Path) -> None:
     dsn = embedded.start_embedded_postgres(tmp / f"h{history}", "bench")
+    cfg_dsn = embedded.start_embedded_postgres(tmp / f"h{history}", "cfgdb_bench")
+    broker_proc, broker = embedded.start_tansu()
     try:
         settings = Settings(
             pg_dsn=dsn,
-            kafka_bootstrap_servers="127.0.0.1:1",
+            kafka_bootstrap_servers=broker.bootstrap,
             metrics_port=0,
             home=tmp,
             lookback_minutes=0,
         )
+        with psycopg.connect(cfg_dsn, autocommit=True) as conn:
+            init_schema(conn, settings.tenant)
         landed, day = 0, 0
         while landed < history:
             start = START + timedelta(days=day)
@@ -73,7 +96,7 @@ def measure(history: int, args: argparse.Namespace, tmp: Path) -> None:
             part = result.deliveries[: history - landed]
             write(part, tmp / f"d{history}-{day}")
             land(settings, tmp / f"d{history}-{day}")
-            landed += len(part)
+            landed += len(part) + configure(settings, cfg_dsn, result.config_changes)
             day += 1
             print(f"[{history:,}] landed day {day}: {landed:,} events", flush=True)
         t0 = time.perf_counter()
@@ -113,6 +136,8 @@ def measure(history: int, args: argparse.Namespace, tmp: Path) -> None:
             flush=True,
         )
     finally:
+        broker_proc.terminate()
+        broker_proc.wait(10)
         if args.keep:
             print(f"[{history:,}] kept running: psql '{dsn}'", flush=True)
         else:

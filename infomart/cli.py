@@ -119,6 +119,7 @@ def _simulation(
     late_share: float,
     tenant: str,
     progress: Progress,
+    config_changes: bool = False,
 ):  # type: ignore[no-untyped-def]
     from infomart.simulator import SimulationConfig, simulate
 
@@ -130,6 +131,7 @@ def _simulation(
         "redundant_sources": redundant,
         "shuffle": shuffle,
         "late_share": late_share,
+        "config_changes": config_changes,
     }
     if start is not None:
         kwargs["start"] = start.replace(tzinfo=UTC) if start.tzinfo is None else start
@@ -163,8 +165,23 @@ def simulate(
     shuffle: Annotated[bool, typer.Option(help="Shuffle delivery order.")] = False,
     late_share: Annotated[float, typer.Option(help="Share of events delivered hours late.")] = 0.0,
     gzip: Annotated[bool, typer.Option("--gzip", help="Compress the archives.")] = False,
+    config_changes: Annotated[
+        bool,
+        typer.Option(
+            "--config-changes", help="Configuration changes during the run (new agent, group move, ...)."
+        ),
+    ] = False,
+    configure: Annotated[
+        bool,
+        typer.Option(
+            "--configure/--no-configure",
+            help="Write the simulated configuration into the Configuration Database and publish it "
+            "on gca-cfg with the config adapter.",
+        ),
+    ] = True,
 ) -> None:
-    """Simulate a contact center: events to NDJSON archives and/or Kafka, plus the ground-truth ledger."""
+    """Simulate a contact center: events to NDJSON archives and/or Kafka, the ground-truth ledger, and
+    its configuration through the Configuration Database and the config adapter (gca-cfg)."""
     if out_dir is None and not to_kafka:
         raise _fail("say where the events go: --out DIR and/or --to-kafka", 2)
     settings = _settings()
@@ -180,20 +197,74 @@ def simulate(
             late_share,
             settings.tenant,
             progress,
+            config_changes,
         )
         if out_dir is not None:
             from infomart.simulator import write_ndjson
 
             write_ndjson(result, out_dir, gzip=gzip)
+        fed = _feed_config(settings, result.config_changes, progress) if configure else None
         if to_kafka:
             _publish(settings, result.deliveries, progress)
     _print_counts("events simulated", _count_by_topic(result.deliveries))
     if out_dir is not None:
         out.print(f"archives and ledger written to [bold]{out_dir}[/bold]")
+    if fed is not None:
+        _print_feed(fed)
+        if not to_kafka:
+            out.print(
+                f"(land the configuration with `infomart ingest kafka`: it is on {settings.topics.gca_cfg})"
+            )
+
+
+def _feed_config(settings: Settings, changes, progress: Progress):  # type: ignore[no-untyped-def]
+    """The simulated configuration: Configuration Database -> config adapter -> gca-cfg."""
+    from infomart.objectstore import make_object_store
+    from ingest.config_adapter import AdapterError
+    from ingest.config_db import ConfigDbError, prepare_config_db
+    from ingest.config_feed import feed_configuration
+
+    task = progress.add_task(
+        "configuration -> Configuration Database -> gca-cfg", total=len(changes), info=""
+    )
+
+    def on_progress(stats) -> None:  # type: ignore[no-untyped-def]
+        progress.update(
+            task, completed=stats.written.changes, info=f"{stats.published:,} published on gca-cfg"
+        )
+
+    try:
+        config_dsn = prepare_config_db(settings)
+        bootstrap = _bootstrap(settings)
+        fed = feed_configuration(
+            settings, config_dsn, bootstrap, changes, make_object_store(settings), on_progress
+        )
+    except (AdapterError, ConfigDbError) as exc:
+        raise _fail(f"configuration: {exc}") from None
+    except psycopg.Error as exc:
+        raise _fail(f"configuration: the Configuration Database: {str(exc).strip()}") from None
+    progress.update(task, completed=len(changes), info=f"{fed.published:,} published on gca-cfg")
+    return fed
+
+
+def _print_feed(fed) -> None:  # type: ignore[no-untyped-def]
+    w = fed.written
+    out.print(
+        f"configuration: {w.changes:,} simulated changes, {w.logged_objects:,} objects changed in the "
+        f"Configuration Database, {fed.published:,} events published on gca-cfg by the config adapter "
+        f"(config_version {fed.config_version})"
+    )
+    if w.outdated:
+        out.print(
+            f"[yellow]{w.outdated:,} changes not applied[/yellow]: older than their object's last change "
+            "in the Configuration Database"
+        )
 
 
 def _count_by_topic(deliveries) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    counts: dict[str, int] = dict.fromkeys(LOGICAL_TOPICS, 0)
+    from infomart.simulator import TOPICS  # the simulator's topics (gca-cfg is the config adapter's)
+
+    counts: dict[str, int] = dict.fromkeys(TOPICS, 0)
     for d in deliveries:
         counts[d.topic] += 1
     return counts
@@ -430,36 +501,53 @@ def demo(
     hours: Annotated[float, typer.Option(help="Simulated hours.")] = 3.0,
     agents: Annotated[int, typer.Option(help="Agents.")] = 15,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    config_changes: Annotated[
+        bool,
+        typer.Option(
+            "--config-changes", help="Configuration changes during the run (new agent, group move, ...)."
+        ),
+    ] = False,
 ) -> None:
-    """Start the embedded services, simulate a small contact center, ingest, transform, report."""
+    """Start the embedded services, simulate a small contact center, configure it through the
+    Configuration Database and the config adapter, ingest, transform, report."""
     settings = _settings()
     started = time.monotonic()
-    console.print("[bold]1/4[/bold] starting services")
+    console.print("[bold]1/5[/bold] starting services")
     dsn = _dsn(settings)
     bootstrap = _bootstrap(settings)
     console.print(f"    PostgreSQL: {_describe_dsn(dsn)}\n    Kafka: {bootstrap}")
     try:
         with _progress() as progress:
-            console.print(
-                f"[bold]2/4[/bold] simulating {hours:g} h with {agents} agents and publishing to Kafka"
-            )
+            console.print(f"[bold]2/5[/bold] simulating {hours:g} h with {agents} agents")
             result = _simulation(
-                hours, agents, seed, None, None, False, False, 0.0, settings.tenant, progress
+                hours, agents, seed, None, None, False, False, 0.0, settings.tenant, progress, config_changes
             )
+            console.print(
+                "[bold]3/5[/bold] configuration: into the Configuration Database, "
+                "published on gca-cfg by the config adapter"
+            )
+            fed = _feed_config(settings, result.config_changes, progress)
+            console.print("[bold]4/5[/bold] publishing the events to Kafka, ingesting until drained")
             _publish(settings, result.deliveries, progress)
-            console.print("[bold]3/4[/bold] ingesting from Kafka until drained")
             stats = _ingest_kafka(settings, dsn, False, progress)
-            console.print("[bold]4/4[/bold] transforming with dbt (models and data tests)")
+            console.print("[bold]5/5[/bold] transforming with dbt (models and data tests)")
             _transform(settings, dsn, False, True, False, progress)
     except TransformError as exc:
         raise _fail(str(exc)) from None
     _print_counts("events landed in raw", {t: stats.events.get(t, 0) for t in LOGICAL_TOPICS})
     _print_models(dsn)
+    _print_feed(fed)
     out.print(f"rejected: {stats.rejects:,} (raw.rejects)")
     out.print(f"database: [bold]{_describe_dsn(dsn)}[/bold]")
     if settings.embedded_pg:
         host = dsn.split("host=")[-1]
         out.print(f"    psql -h {host} -U postgres {embedded.tenant_database(settings.tenant)}")
+        if not settings.config_db_dsn:
+            from ingest.config_db import config_db_name
+
+            out.print(
+                f"    Configuration Database: psql -h {host} -U postgres {config_db_name(settings.tenant)}"
+            )
         out.print("    (stop the embedded services with: infomart embedded stop)")
     out.print(f"demo finished in {time.monotonic() - started:.0f} s")
 

@@ -7,6 +7,7 @@ Registered in ``infomart/cli.py``; the logic is in ``ingest/config_adapter.py`` 
 from __future__ import annotations
 
 import signal
+from datetime import UTC, datetime
 from typing import Annotated
 
 import psycopg
@@ -48,9 +49,26 @@ def config_db_init(
     extra_queues: Annotated[
         int, typer.Option(help="Extra voice virtual queues in the demo data set.", min=0)
     ] = 0,
+    changed_at: Annotated[
+        datetime | None,
+        typer.Option(
+            "--changed-at",
+            help="Change time of the demo data set, UTC (default: the simulator's default start).",
+        ),
+    ] = None,
 ) -> None:
-    """Create the cfg schema (idempotent), the tenant and the read-only role; optionally the demo data."""
-    from ingest.config_db import ConfigDbError, init_schema, load_demo, resolve_config_db_dsn
+    """Create the cfg schema (idempotent), the tenant and the read-only role; optionally the demo data.
+
+    The demo data set is loaded only into a tenant without persons; a tenant that has them (the
+    demo or the simulator configured it already) is left as it is."""
+    from ingest.config_db import (
+        AlreadyConfigured,
+        ConfigDbError,
+        demo_changed_at,
+        init_schema,
+        load_demo,
+        resolve_config_db_dsn,
+    )
 
     settings = _settings()
     try:
@@ -60,15 +78,24 @@ def config_db_init(
                 tenant_dbid = init_schema(conn, settings.tenant)
             out.print(f"schema cfg ready; tenant {settings.tenant!r} has dbid {tenant_dbid}")
             if demo:
-                with console.status("loading the demo data set") as status:
-                    counts = load_demo(
-                        conn,
-                        settings.tenant,
-                        agents=agents,
-                        extra_queues=extra_queues,
-                        progress=lambda msg: status.update(f"loading the demo data set: {msg}"),
+                at = demo_changed_at() if changed_at is None else changed_at.replace(tzinfo=UTC)
+                try:
+                    with console.status("loading the demo data set") as status:
+                        counts = load_demo(
+                            conn,
+                            settings.tenant,
+                            agents=agents,
+                            extra_queues=extra_queues,
+                            progress=lambda msg: status.update(f"loading the demo data set: {msg}"),
+                            changed_at=at,
+                        )
+                except AlreadyConfigured as exc:
+                    out.print(f"demo data set not loaded: {exc} (left as it is)")
+                else:
+                    out.print(
+                        f"demo data set loaded: {counts.objects:,} objects, {counts.agents:,} agents,"
+                        f" changed at {at.isoformat()}"
                     )
-                out.print(f"demo data set loaded: {counts.objects:,} objects, {counts.agents:,} agents")
     except ConfigDbError as exc:
         raise _fail(str(exc)) from None
     except psycopg.Error as exc:

@@ -10,7 +10,7 @@ database sees a gap-free prefix of them. One poll is one REPEATABLE READ, read-o
 
 1. ``max(config_version)``: an index-only look at the end of the primary key. Idle poll = this.
 2. the change-log rows of this tenant above the published watermark ``W`` (a primary-key range
-   scan), grouped per object: its latest version and change time. Several changes of one
+   scan), grouped per object: its latest version and that version's change time. Several changes of one
    object in one poll are coalesced into its latest state.
 3. the current attributes of those objects from the views ``cfg.obj_<type>`` (index lookups).
 
@@ -57,8 +57,9 @@ send than holes, which needs reordering inside a partition; those numbers are th
 
 One adapter per Configuration Database and tenant (a session advisory lock); it must be the only
 producer of the topic with ``source=gca``. The topic is created with one partition when missing
-(total order); keep it compacted or without retention. The simulator's own gca-cfg events are an
-alternative feed for demos; do not mix both into one Info Mart (their config_versions differ).
+(total order); keep it compacted or without retention. The simulator's configuration reaches the
+topic the same way: written into the Configuration Database (``ingest/config_writer.py``) and
+published by this adapter (``ingest/config_feed.py``).
 
 Snapshots
 ---------
@@ -231,7 +232,8 @@ class ConfigReader:
             vmax = self.max_version()  # again, inside the snapshot
             self.queries += 1
             rows = self.conn.execute(
-                "select object_type, dbid, max(config_version), max(changed_at)"
+                "select object_type, dbid, max(config_version),"
+                " (array_agg(changed_at order by config_version desc))[1]"
                 " from cfg.change_log where config_version > %s and config_version <= %s and tenant_dbid = %s"
                 " group by object_type, dbid",
                 (watermark, vmax, self.tenant_dbid),

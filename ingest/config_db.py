@@ -14,13 +14,16 @@ Schema: ``ingest/sql/config_db.sql`` (tables, change log and triggers, published
 read-only role ``cfg_reader``).
 
 Demo data set (:func:`load_demo`): the configuration the simulator (``infomart/simulator``)
-runs against, with the same names, dbids and attributes as the simulator's own gca-cfg events
-(``cfgevents.py``): Skills 101+, AgentGroups 201+, ActionCodes 301+ (not-ready reasons, then
+runs against, with the same names, dbids and attributes as the objects of the simulator's
+configuration changes (``cfgevents.py``; writing its start state into a database holding the demo
+data set changes nothing): Skills 101+, AgentGroups 201+, ActionCodes 301+ (not-ready reasons, then
 dispositions), Queues 401+ (voice, chat, email virtual queues), Campaigns 501+, DNs 601+ (routing
 points, then the IVR), and per agent i (``agent0001``...): Person 100000+i, extension DN 200000+i,
 Place 300000+i, agent login 100000+i. Agent i's queues, skills, groups and media come from the
 simulator's ``build_agent``, so they always match it. Counts are parameters (``agents``,
 ``extra_queues``), names come from :class:`~infomart.simulator.config.SimulationConfig`.
+Its change time is the simulator's default start (:func:`demo_changed_at`) unless told
+otherwise, so the simulated days (which start then or later) find it in force.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 
 import psycopg
@@ -46,6 +50,10 @@ SWITCH = "SIP_Switch"
 
 class ConfigDbError(Exception):
     """The Configuration Database cannot be used; the message says what to do."""
+
+
+class AlreadyConfigured(ConfigDbError):
+    """The demo data set is not loaded: the tenant has persons already."""
 
 
 def config_db_name(tenant: str) -> str:
@@ -86,6 +94,16 @@ def schema_exists(conn: psycopg.Connection) -> bool:
     return conn.execute("select to_regclass('cfg.change_log') is not null").fetchone()[0]  # type: ignore[index]
 
 
+def schema_takes_change_times(conn: psycopg.Connection) -> bool:
+    """True when the schema records a writer's change time (cfg.changed_at; older schemas do not)."""
+    row = conn.execute(
+        "select p.prosrc like '%%cfg.changed_at%%' from pg_proc as p"
+        " inner join pg_namespace as n on p.pronamespace = n.oid"
+        " where n.nspname = 'cfg' and p.proname = 'change_time'"
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def init_schema(conn: psycopg.Connection, tenant: str) -> int:
     """Apply the DDL (idempotent) and make sure the tenant exists. Returns the tenant's dbid."""
     ddl = resources.files("ingest").joinpath("sql/config_db.sql").read_text()
@@ -109,18 +127,27 @@ def _sim_config(agents: int):  # type: ignore[no-untyped-def]
     return SimulationConfig(agents=max(agents, 2))
 
 
+def demo_changed_at() -> datetime:
+    """Change time of the demo data set: the simulator's default start."""
+    from infomart.simulator.config import SimulationConfig
+
+    return SimulationConfig().start
+
+
 def load_demo(
     conn: psycopg.Connection,
     tenant: str,
     agents: int = 100,
     extra_queues: int = 0,
     progress: Callable[[str], None] | None = None,
+    changed_at: datetime | None = None,
 ) -> DemoCounts:
     """Fill the Configuration Database with the simulator's configuration, in one transaction.
 
-    Refuses to load into a database that already has objects of the tenant (the demo data set
-    uses fixed dbids). ``extra_queues`` adds voice virtual queues ``VQ_Extra_0001``... (dbids from
-    1001) for benchmarks.
+    Refuses to load into a database that already has persons of the tenant (the demo data set
+    uses fixed dbids): :class:`AlreadyConfigured`. ``extra_queues`` adds voice virtual queues
+    ``VQ_Extra_0001``... (dbids from 1001) for benchmarks. ``changed_at``: the change time of
+    every object (None: now).
     """
     from infomart.simulator.agents import build_agent, skill_of
     from infomart.simulator.ids import agent_dn, agent_id, place_name
@@ -130,7 +157,7 @@ def load_demo(
     if conn.execute("select count(*) from cfg.cfg_person where tenant_dbid = %s", (tenant_dbid,)).fetchone()[
         0
     ]:  # type: ignore[index]
-        raise ConfigDbError(f"the Configuration Database already has persons of tenant {tenant!r}")
+        raise AlreadyConfigured(f"the Configuration Database already has persons of tenant {tenant!r}")
     cfg = _sim_config(agents)
     skills = [skill_of(q) for q in cfg.voice_queues] + ["Chat", "Email", "Outbound"]
     groups = [f"AG_{skill_of(q)}" for q in cfg.voice_queues] + ["AG_Digital", "AG_Outbound"]
@@ -151,6 +178,8 @@ def load_demo(
 
     t = tenant_dbid
     with conn.transaction():
+        if changed_at is not None:
+            conn.execute("select set_config('cfg.changed_at', %s, true)", (changed_at.isoformat(),))
         say("skills, agent groups, action codes")
         copy("cfg_skill", ["dbid", "tenant_dbid", "name"], [(d, t, n) for n, d in skill_dbid.items()])
         copy("cfg_agent_group", ["dbid", "tenant_dbid", "name"], [(d, t, n) for n, d in group_dbid.items()])
@@ -287,7 +316,27 @@ def ensure_config_db(settings: Settings, demo_agents: int = 100) -> str:
                     "run `infomart config-db init` (add --demo for the demo data set)"
                 )
             log.info("creating the default Configuration Database with the demo data set")
-            load_demo(conn, settings.tenant, agents=demo_agents)
+            load_demo(conn, settings.tenant, agents=demo_agents, changed_at=demo_changed_at())
+    except psycopg.OperationalError as exc:
+        where = "INFOMART_CONFIG_DB_DSN" if settings.config_db_dsn else "the default Configuration Database"
+        raise ConfigDbError(f"cannot connect to {where}: {exc}") from None
+    return dsn
+
+
+def prepare_config_db(settings: Settings) -> str:
+    """DSN of a Configuration Database that takes writes with their change times (the demo and the
+    simulator write into it): the default one gets the schema (idempotent) and the tenant, but no
+    demo data set; a configured one must have the current schema already."""
+    dsn = resolve_config_db_dsn(settings)
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+            if is_default_location(settings):
+                init_schema(conn, settings.tenant)
+            elif not (schema_exists(conn) and schema_takes_change_times(conn)):
+                raise ConfigDbError(
+                    "the Configuration Database at INFOMART_CONFIG_DB_DSN has no cfg schema or an older one; "
+                    "run `infomart config-db init`"
+                )
     except psycopg.OperationalError as exc:
         where = "INFOMART_CONFIG_DB_DSN" if settings.config_db_dsn else "the default Configuration Database"
         raise ConfigDbError(f"cannot connect to {where}: {exc}") from None

@@ -59,6 +59,21 @@ def pg_dsn(pg_server: str) -> Iterator[str]:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
+@pytest.fixture
+def cfg_dsn(pg_server: str) -> Iterator[str]:
+    """A brand-new database for a Configuration Database, dropped after the test."""
+    name = f"cfg_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    info = conninfo_to_dict(pg_server)
+    info["dbname"] = name
+    yield make_conninfo(**info)
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Kafka-compatible broker on loopback (tansu, in-memory) unless INFOMART_TEST_KAFKA is set."""

@@ -17,6 +17,10 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from infomart.settings import Settings
 from infomart.transform import run_dbt
 from ingest.archive_ingester import ArchiveIngester, find_archives
+from ingest.config_db import init_schema
+from ingest.config_feed import FeedStats, feed_configuration
+from ingest.config_writer import ObjectChange
+from ingest.kafka_ingester import KafkaIngester
 
 
 def module_database(pg_server: str, home: Path, prefix: str, **settings: Any) -> Iterator[Settings]:
@@ -90,3 +94,33 @@ def build_models(
     args += ["--target-path", str(settings.home / "dbt-target"), *selection]
     result = run_dbt(settings, settings.pg_dsn, args)  # type: ignore[arg-type]
     assert result.success and not result.failures()
+
+
+def with_topics_of_its_own(settings: Settings, kafka_bootstrap: str) -> Settings:
+    """The settings on the test broker, with topic names no other test uses."""
+    prefix = f"t{uuid.uuid4().hex[:8]}-"
+    topics = settings.topics.model_copy(
+        update={name: prefix + value for name, value in settings.topics.model_dump().items()}
+    )
+    return settings.model_copy(update={"kafka_bootstrap_servers": kafka_bootstrap, "topics": topics})
+
+
+def configure_through_adapter(settings: Settings, cfg_dsn: str, changes: list[ObjectChange]) -> FeedStats:
+    """Configuration the real way: the changes written into the Configuration Database at
+    ``cfg_dsn`` at their times, published on gca-cfg by the config adapter, landed by the
+    Kafka ingester (every message must pass the contract)."""
+    with psycopg.connect(cfg_dsn, autocommit=True) as conn:
+        init_schema(conn, settings.tenant)
+    fed = feed_configuration(settings, cfg_dsn, settings.kafka_bootstrap_servers, changes)  # type: ignore[arg-type]
+    land_kafka(settings)
+    return fed
+
+
+def land_kafka(settings: Settings) -> None:
+    """Consume the settings' topics until drained; every message must pass the contract."""
+    ingester = KafkaIngester(settings, settings.pg_dsn, settings.kafka_bootstrap_servers)  # type: ignore[arg-type]
+    try:
+        stats = ingester.run(until_drained=True)
+    finally:
+        ingester.close()
+    assert stats.rejects == 0

@@ -18,7 +18,15 @@ import pytest
 from infomart.settings import Settings
 from infomart.simulator import SimulationConfig, simulate, write_ndjson
 from tests.conftest import EventFactory
-from tests.helpers import build_models, drop_all_schemas, land_folder, module_database, write_events
+from tests.helpers import (
+    build_models,
+    configure_through_adapter,
+    drop_all_schemas,
+    land_folder,
+    module_database,
+    with_topics_of_its_own,
+    write_events,
+)
 
 FACTS = ("sm_res_session_fact", "sm_res_state_fact", "sm_res_state_reason_fact")
 # the agent-state models and what they are built from (+ the dimensions their data tests point at)
@@ -203,12 +211,18 @@ def _check_against_ledger(dsn: str, folder: Path) -> dict[str, int]:
 
 
 # ------------------------------------------------------------------ 1. the ledger
-def test_every_fact_row_matches_the_simulator_ledger(settings: Settings, tmp_path: Path):
+def test_every_fact_row_matches_the_simulator_ledger(
+    settings: Settings, tmp_path: Path, cfg_dsn: str, kafka_bootstrap: str
+):
     t0 = time.monotonic()
     dsn: str = settings.pg_dsn  # type: ignore[assignment]
     result = simulate(SimulationConfig(seed=7, agents=36, duration_hours=8))
     write_ndjson(result, tmp_path / "day")
     _land(settings, tmp_path / "day")
+    # the action codes (reason names) through the Configuration Database and the config adapter
+    configure_through_adapter(
+        with_topics_of_its_own(settings, kafka_bootstrap), cfg_dsn, result.config_changes
+    )
     _build(settings)  # models and their data tests, incl. the tiling test
 
     compared = _check_against_ledger(dsn, tmp_path / "day")

@@ -24,14 +24,14 @@ import boto3
 import orjson
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from infomart.objectstore import LocalObjectStore, ObjectNotFound, S3ObjectStore
 from infomart.settings import S3Settings, Settings
 from infomart.transform import run_dbt
 from ingest.config_adapter import ConfigAdapter, _read_ranges, read_snapshot, ts_text
-from ingest.config_db import load_demo
+from ingest.config_db import demo_changed_at, init_schema, load_demo
+from ingest.config_feed import feed_configuration
+from ingest.config_writer import write_changes
 from ingest.contract import Contract
 from ingest.kafka_client import make_consumer, make_producer
 from ingest.kafka_ingester import KafkaIngester
@@ -40,19 +40,6 @@ BIN = Path(sys.executable).parent
 
 
 # ------------------------------------------------------------------ fixtures and helpers
-@pytest.fixture
-def cfg_dsn(pg_server: str) -> Iterator[str]:
-    """A brand-new database for the Configuration Database, dropped after the test."""
-    name = f"cfg_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    info = conninfo_to_dict(pg_server)
-    info["dbname"] = name
-    yield make_conninfo(**info)
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-
-
 @pytest.fixture(scope="module")
 def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Settings]:
     """moto_server on a free loopback port, with a bucket."""
@@ -126,6 +113,10 @@ def _topic_events(settings: Settings) -> list[dict]:
             assert reason is None, reason
             out.append(ev)
     return out
+
+
+def versions_max(latest: dict[tuple[str, int], tuple[int, datetime]]) -> int:
+    return max(v for v, _ in latest.values())
 
 
 def _versions(events: list[dict]) -> Counter:
@@ -254,7 +245,7 @@ def test_initial_load_publishes_every_object_once_matching_the_simulator(setting
 
     agents = 12
     with psycopg.connect(cfg_dsn, autocommit=True) as conn:
-        load_demo(conn, "t1", agents=agents)
+        load_demo(conn, "t1", agents=agents, changed_at=demo_changed_at())
     store = LocalObjectStore(settings.local_objects)
     adapter = _adapter(settings, cfg_dsn, store, batch_size=50)
     try:
@@ -276,20 +267,29 @@ def test_initial_load_publishes_every_object_once_matching_the_simulator(setting
         assert e["id"] == f"gca-{e['object_type']}-{e['dbid']}-{version}"
         assert (e["type"], e["source"], e["tenant"], e["v"]) == ("ConfigUpsert", "gca", "t1", 1)
     assert sorted(e["seq"] for e in events) == list(range(1, len(events) + 1))
+    assert {e["ts"] for e in events} == {"2026-11-23T08:00:00.000Z"}  # the demo data set's time
     assert read_snapshot(store, "t1")["config_version"] == max(v for v, _ in latest.values())
 
-    # the demo data set is the simulator's configuration: same objects, same attributes
+    # the demo data set is the simulator's configuration: same objects, same attributes ...
     sim = simulate(SimulationConfig(agents=agents, duration_hours=1.0))
-    sim_cfg = [orjson.loads(d.value) for d in sim.deliveries if d.topic == "gca-cfg"]
-    assert {(e["object_type"], e["dbid"]) for e in sim_cfg} == objects
+    assert {(c.object_type, c.dbid) for c in sim.config_changes} == objects
     ours = {(e["object_type"], e["dbid"]): e["attributes"] for e in events}
-    for e in sim_cfg:
-        mine = ours[(e["object_type"], e["dbid"])]
-        for name, value in e["attributes"].items():
-            if name == "agent_groups":
-                assert sorted(mine[name]) == sorted(value), (e["object_type"], e["dbid"], name)
-            else:
-                assert mine[name] == value, (e["object_type"], e["dbid"], name)
+    for c in sim.config_changes:
+        mine = ours[(c.object_type, c.dbid)]
+        assert c.attributes and {k: mine[k] for k in c.attributes} == c.attributes, (c.object_type, c.dbid)
+    # ... so writing the simulator's configuration (changed at its start, the demo data set's
+    # time) into this database changes nothing
+    assert {c.changed_at for c in sim.config_changes} == {demo_changed_at()}
+    with psycopg.connect(cfg_dsn, autocommit=True) as conn:
+        written = write_changes(conn, "t1", sim.config_changes)
+        now = conn.execute("select max(config_version) from cfg.change_log").fetchone()[0]  # type: ignore[index]
+    assert now == versions_max(latest)
+    assert (written.changes, written.transactions, written.logged_objects, written.outdated) == (
+        len(objects),
+        1,
+        0,
+        0,
+    )
 
     # a restart with no change publishes nothing
     adapter = _adapter(settings, cfg_dsn, store)
@@ -304,6 +304,80 @@ def test_initial_load_publishes_every_object_once_matching_the_simulator(setting
     assert at_start == (False, versions[49], len(objects) - 50)
     assert (stats.published, stats.already_published) == (0, len(objects) - 50)
     assert len(_topic_events(settings)) == len(objects)
+
+
+# ------------------------------------------------------------------ the simulator's changes, real path
+def test_simulated_changes_reach_the_history_at_their_simulated_times(settings: Settings, cfg_dsn: str):
+    """Simulator -> Configuration Database (writer, simulated change times) -> adapter (one poll per
+    change time) -> gca-cfg -> raw -> staging -> int_config__history."""
+    from infomart.simulator.config import SimulationConfig
+    from infomart.simulator.simulation import simulate
+
+    # 6 agents, 2 h from 08:00: new agent0007 at 08:30 (25 %), agent0002 moves at 08:48 (40 %),
+    # agent0003's skill at 09:00 (50 %), agent0006 deleted 5 min after its logout (09:11:30.213)
+    sim = simulate(SimulationConfig(seed=2, agents=6, duration_hours=2.0, config_changes=True))
+    changes = sim.config_changes
+    times = sorted({c.to_json()["ts"] for c in changes})
+    assert (
+        times[:4]
+        == [
+            "2026-11-23T08:00:00.000Z",
+            "2026-11-23T08:30:00.000Z",
+            "2026-11-23T08:48:00.000Z",
+            "2026-11-23T09:00:00.000Z",
+        ]
+        and len(times) == 5
+    )
+    deleted_ts = next(c.to_json()["ts"] for c in changes if c.attributes is None)
+    with psycopg.connect(cfg_dsn, autocommit=True) as conn:
+        init_schema(conn, "t1")
+    fed = feed_configuration(settings, cfg_dsn, settings.kafka_bootstrap_servers, changes)  # type: ignore[arg-type]
+    # a first poll (nothing yet), then one poll per change time
+    written = fed.written
+    assert (written.changes, written.transactions, written.outdated, fed.polls) == (len(changes), 5, 0, 6)
+    events = _topic_events(settings)
+    assert len(events) == fed.published
+    by_object: dict[tuple[str, int], list[dict]] = {}
+    for e in sorted(events, key=lambda e: e["config_version"]):
+        by_object.setdefault((e["object_type"], e["dbid"]), []).append(e)
+    start = "2026-11-23T08:00:00.000Z"
+    assert [(e["ts"], e["type"]) for e in by_object[("Person", 100002)]] == [
+        (start, "ConfigUpsert"),
+        ("2026-11-23T08:48:00.000Z", "ConfigUpsert"),
+    ]
+    assert [e["ts"] for e in by_object[("Person", 100003)]] == [start, "2026-11-23T09:00:00.000Z"]
+    assert [(e["ts"], e["type"]) for e in by_object[("Person", 100006)]] == [
+        (start, "ConfigUpsert"),
+        (deleted_ts, "ConfigDelete"),
+    ]
+    # the new agent's DN, Place and Person at 08:30 (the DN is logged again when its place is set,
+    # in the same transaction: one version per object)
+    for obj in (("DN", 200007), ("Place", 300007), ("Person", 100007)):
+        assert [e["ts"] for e in by_object[obj]] == ["2026-11-23T08:30:00.000Z"], obj
+    moved = by_object[("Person", 100002)]
+    assert moved[0]["attributes"]["agent_groups"] != moved[1]["attributes"]["agent_groups"]
+    # every other object once, at the start
+    changed = (100002, 100003, 100006, 200007, 300007, 100007)
+    others = {k: v for k, v in by_object.items() if k[1] not in changed}
+    assert {len(v) for v in others.values()} == {1} and {v[0]["ts"] for v in others.values()} == {start}
+
+    # the same day written again changes nothing and publishes nothing
+    again = feed_configuration(settings, cfg_dsn, settings.kafka_bootstrap_servers, changes)  # type: ignore[arg-type]
+    assert (again.published, again.written.logged_objects, again.written.outdated) == (0, 0, 3)
+    assert len(_topic_events(settings)) == len(events)
+
+    _land_and_transform(settings)
+    history = _history(settings.pg_dsn)  # type: ignore[arg-type]
+    at = {t: datetime.fromisoformat(t.replace("Z", "+00:00")) for t in (*times, deleted_ts)}
+    assert [(r[1], r[2], r[4], r[6]["agent_groups"]) for r in history[("Person", 100002)]] == [
+        (at[start], at["2026-11-23T08:48:00.000Z"], False, moved[0]["attributes"]["agent_groups"]),
+        (at["2026-11-23T08:48:00.000Z"], None, False, moved[1]["attributes"]["agent_groups"]),
+    ]
+    assert [(r[1], r[2], r[4]) for r in history[("Person", 100006)]] == [
+        (at[start], at[deleted_ts], False),
+        (at[deleted_ts], None, True),
+    ]
+    assert [(r[1], r[2]) for r in history[("Person", 100007)]] == [(at["2026-11-23T08:30:00.000Z"], None)]
 
 
 # ------------------------------------------------------------------ history of every object type

@@ -24,7 +24,14 @@ from infomart.settings import Settings
 from infomart.simulator import SimulationConfig, simulate, write_ndjson
 from ingest.archive_ingester import ArchiveIngester, find_archives
 from tests.conftest import EventFactory
-from tests.helpers import build_models, drop_all_schemas, land_events, module_database
+from tests.helpers import (
+    build_models,
+    configure_through_adapter,
+    drop_all_schemas,
+    land_events,
+    module_database,
+    with_topics_of_its_own,
+)
 
 NEW_TABLES = (
     "resource_",
@@ -38,7 +45,7 @@ NEW_TABLES = (
 FACTS = ("interaction_resource_fact", "mediation_segment_fact", "sm_res_state_fact")
 SELECT = [
     "--select",
-    *(f"+{m}" for m in (*NEW_TABLES, *FACTS, "interaction_fact")),
+    *(f"+{m}" for m in (*NEW_TABLES, *FACTS, "interaction_fact", "dq_config_version_anomalies")),
     "date_time",
 ]
 
@@ -54,10 +61,14 @@ def resource_key(resource_type: str, name: str) -> int:
 
 # ------------------------------------------------------------------ one database for the module
 @pytest.fixture(scope="module")
-def module_settings(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def module_settings(
+    pg_server: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
     # incremental runs see only what landed since: the touched sets are exercised
     home = tmp_path_factory.mktemp("cfgdim-home")
-    yield from module_database(pg_server, home, "t_cfgdim", lookback_minutes=0)
+    yield from module_database(
+        pg_server, home, "t_cfgdim", lookback_minutes=0, kafka_bootstrap_servers=kafka_bootstrap
+    )
 
 
 @pytest.fixture
@@ -587,7 +598,11 @@ def test_late_out_of_order_configuration_incremental_equals_full_refresh(setting
 
 
 # ------------------------------------------------------------------ a simulated day
-def test_simulated_day_with_configuration_changes_joins_its_facts(settings: Settings, tmp_path: Path):
+def test_simulated_day_with_configuration_changes_joins_its_facts(
+    settings: Settings, tmp_path: Path, cfg_dsn: str, kafka_bootstrap: str
+):
+    """The day's configuration the real way (Configuration Database -> config adapter -> gca-cfg),
+    its events from archives."""
     t0 = time.monotonic()
     dsn: str = settings.pg_dsn  # type: ignore[assignment]
     result = simulate(SimulationConfig(seed=3, agents=12, duration_hours=4, config_changes=True))
@@ -597,9 +612,14 @@ def test_simulated_day_with_configuration_changes_joins_its_facts(settings: Sett
         assert ing.ingest(find_archives([tmp_path / "day"], settings)).rejects == 0
     finally:
         ing.close()
+    fed = configure_through_adapter(
+        with_topics_of_its_own(settings, kafka_bootstrap), cfg_dsn, result.config_changes
+    )
+    assert fed.written.outdated == 0 and fed.published > 0
     _build(settings)
 
-    cfg = [orjson.loads(d.value) for d in result.deliveries if d.topic == "gca-cfg"]
+    # the changes as the simulator made them (the times the Configuration Database recorded)
+    cfg = [c.to_json() for c in result.config_changes]
     first_ts = cfg[0]["ts"]
     changes = [e for e in cfg if e["ts"] != first_ts]
     person = {e["dbid"]: e for e in cfg if e["ts"] == first_ts and e["object_type"] == "Person"}
@@ -613,6 +633,17 @@ def test_simulated_day_with_configuration_changes_joins_its_facts(settings: Sett
 
     def when(e: dict) -> datetime:
         return datetime.fromisoformat(e["ts"].replace("Z", "+00:00"))
+
+    # every change reached the history at its simulated time: 08:00 (start), 09:00 (25 %: the new
+    # agent), 09:36 (40 %: agent0002's move), 10:00 (50 %: agent0003's skill), and the deletion
+    assert sorted({e["ts"][11:19] for e in cfg})[:4] == ["08:00:00", "09:00:00", "09:36:00", "10:00:00"]
+    with psycopg.connect(cfg_dsn) as conn:
+        recorded = {t for (t,) in conn.execute("select distinct changed_at from cfg.change_log")}
+    assert recorded == {when(e) for e in cfg}
+    assert {
+        r[0] for r in _query(dsn, "select distinct valid_from from intermediate.int_config__history")
+    } == recorded
+    assert _query(dsn, "select count(*) from infomart.dq_config_version_anomalies") == [(0,)]
 
     # the move of agent0002: its facts split at the move between its two groups, as the ledger says
     move = next(e for e in changes if e["object_type"] == "Person" and e["dbid"] == 100002)
@@ -677,7 +708,7 @@ def test_simulated_day_with_configuration_changes_joins_its_facts(settings: Sett
     assert got_new == {g: (n_new, n_new) for g in attrs["agent_groups"]}
 
     # the deleted agent keeps its history and its facts, and is marked deleted
-    deleted = next(e for e in changes if e["type"] == "ConfigDelete")
+    deleted = next(e for e in changes if e["attributes"] is None)
     gone = person[deleted["dbid"]]["attributes"]
     gone_key = resource_key("Agent", gone["user_name"])
     assert _query(

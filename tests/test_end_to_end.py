@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
 import psycopg
 
+from infomart import embedded
 from infomart.publish import publish
 from infomart.settings import LOGICAL_TOPICS, Settings
 from infomart.simulator import SimulationConfig, simulate, write_ndjson
@@ -83,24 +85,56 @@ def test_messy_delivery_over_two_paths_gives_exactly_the_logical_events(settings
 
 
 def test_readme_demo_runs_on_its_own_embedded_services(tmp_path: Path):
-    """The README's first command, minus the set-up that ./dev does: `infomart demo`."""
+    """The README's first command, minus the set-up that ./dev does: `infomart demo`. Then the
+    README's configuration commands, as a new user tries them: `config-db init --demo`, the
+    adapter, an agent moved to another group in the Configuration Database, the adapter again,
+    `ingest kafka`, `transform`: the membership changes at the change time."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INFOMART_", "PG"))}
-    env["INFOMART_HOME"] = str(Path("/tmp") / f"imdemo-{os.getpid()}")
+    home = Path("/tmp") / f"imdemo-{os.getpid()}"
+    env["INFOMART_HOME"] = str(home)
     cmd = [sys.executable, "-m", "infomart.cli"]
+
+    def run(*args: str) -> str:
+        done = subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, (args, done.stdout[-3000:] + done.stderr[-3000:])
+        return " ".join(done.stdout.split())  # rich wraps lines at 80 columns
+
     try:
-        done = subprocess.run(
-            [*cmd, "demo", "--hours", "1", "--agents", "6"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        assert "staging.stg_events__voice_callthread" in done.stdout
-        assert "infomart.interaction_resource_fact" in done.stdout
-        assert "infomart.sm_res_state_fact" in done.stdout
-        assert "rejected: 0" in done.stdout
-        assert "demo finished" in done.stdout
+        stdout = run("demo", "--hours", "1", "--agents", "6")
+        assert "staging.stg_events__voice_callthread" in stdout
+        assert "infomart.interaction_resource_fact" in stdout
+        assert "infomart.sm_res_state_fact" in stdout
+        assert "rejected: 0" in stdout
+        assert "demo finished" in stdout
+        # 6 agents: 33 objects and a DN, a Place and a Person per agent, through the adapter
+        assert "configuration: 51 simulated changes, 51 objects changed in the Configuration" in stdout
+        assert "│ gca-cfg │ 51 │" in stdout
+
+        assert "demo data set not loaded" in run("config-db", "init", "--demo")
+        run("config-adapter", "--once")
+        cfg_dsn = embedded.start_embedded_postgres(home, "cfgdb_t1")
+        with psycopg.connect(cfg_dsn, autocommit=True) as conn:
+            groups = conn.execute(
+                "select g.name from cfg.cfg_agent_group_member as m"
+                " inner join cfg.cfg_agent_group as g on m.group_dbid = g.dbid where m.person_dbid = 100002"
+            ).fetchall()
+            assert groups == [("AG_Support",)]
+            conn.execute("update cfg.cfg_agent_group_member set group_dbid = 201 where person_dbid = 100002")
+            moved_at = conn.execute(
+                "select changed_at from cfg.change_log order by config_version desc limit 1"
+            ).fetchone()[0]  # type: ignore[index]
+        run("config-adapter", "--once")
+        run("ingest", "kafka")
+        run("transform")
+        dsn = embedded.start_embedded_postgres(home, "infomart_t1")
+        with psycopg.connect(dsn) as conn:
+            rows = conn.execute(
+                "select g.group_name, r.start_ts, r.end_ts from infomart.resource_group_fact as r"
+                " inner join infomart.group_ as g on r.group_key = g.group_key"
+                " where r.resource_cfg_dbid = 100002 order by r.start_ts"
+            ).fetchall()
+        start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+        assert rows == [("AG_Support", start, moved_at), ("AG_Sales", moved_at, None)]
     finally:
         subprocess.run([*cmd, "embedded", "stop"], env=env, capture_output=True, timeout=60)
         subprocess.run(["rm", "-rf", env["INFOMART_HOME"]], check=False)

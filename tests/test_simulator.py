@@ -94,12 +94,14 @@ def test_same_seed_same_bytes_other_seed_other_bytes() -> None:
 
 
 def test_configuration_names_are_stable_across_seeds() -> None:
-    def cfg_events(r: SimulationResult) -> list[tuple[str, Any]]:
-        return sorted(
-            (d.key, orjson.loads(d.value)["attributes"]) for d in r.deliveries if d.topic == "gca-cfg"
-        )
+    def changes(r: SimulationResult) -> list[dict[str, Any]]:
+        return [c.to_json() for c in r.config_changes]
 
-    assert cfg_events(simulate(small(seed=1))) == cfg_events(simulate(small(seed=2)))
+    one = changes(simulate(small(seed=1)))
+    assert one == changes(simulate(small(seed=2)))
+    # 6 skills, 5 groups, 9 action codes, 7 queues, 2 campaigns, 4 DNs, and per agent a DN, a
+    # Place and a Person: all at the start
+    assert len(one) == 33 + 3 * 8 and {c["ts"] for c in one} == {"2026-11-23T08:00:00.000Z"}
 
 
 def test_progress_callback_reaches_total() -> None:
@@ -134,11 +136,9 @@ def test_envelope_ts_format_and_keys(cov) -> None:  # type: ignore[no-untyped-de
         assert TS_RE.match(e["ts"]), e["ts"]
         assert e["id"] not in seen_ids
         seen_ids.add(e["id"])
-        if d.topic == "gca-cfg":
-            assert d.key == f"{e['object_type']}:{e['dbid']}"
-        else:
-            assert d.key == e[KEY_FIELD[d.topic]]
-    assert {d.topic for d in res.deliveries} == set(TOPICS)
+        assert d.key == e[KEY_FIELD[d.topic]]
+    # gca-cfg comes from the config adapter, never from the simulator
+    assert {d.topic for d in res.deliveries} == set(TOPICS) == set(KEY_FIELD)
 
 
 def test_seq_contiguous_per_source_in_event_time_order(cov) -> None:  # type: ignore[no-untyped-def]
@@ -146,13 +146,13 @@ def test_seq_contiguous_per_source_in_event_time_order(cov) -> None:  # type: ig
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in evs:
         by_source[e["source"]].append(e)
-    assert set(by_source) == {"sip-a", "ixn-a", "ocs-a", "gca"}
+    assert set(by_source) == {"sip-a", "ixn-a", "ocs-a"}
     for src, es in by_source.items():
         es.sort(key=lambda e: e["seq"])
         assert [e["seq"] for e in es] == list(range(1, len(es) + 1)), src
         ts = [e["ts"] for e in es]
         assert ts == sorted(ts), f"{src}: seq order is not event-time order"
-    fams = {"sip-a": "sip", "ixn-a": "ixn", "ocs-a": "ocs", "gca": "gca"}
+    fams = {"sip-a": "sip", "ixn-a": "ixn", "ocs-a": "ocs"}
     for e in evs:
         assert e["id"].startswith(fams[e["source"]] + "-")
 
@@ -228,6 +228,9 @@ def test_write_ndjson_plain_and_gzip(tmp_path: Path) -> None:
     for name in LEDGER_FILES:
         lines = (tmp_path / "plain" / "ledger" / f"{name}.ndjson").read_bytes().splitlines()
         assert len(lines) == len(getattr(res.ledger, name))
+    changes = (tmp_path / "plain" / "ledger" / "config_changes.ndjson").read_bytes().splitlines()
+    assert [orjson.loads(x) for x in changes] == [c.to_json() for c in res.config_changes]
+    assert changes and not list((tmp_path / "plain").glob("gca-cfg*"))
     summary = orjson.loads((tmp_path / "plain" / "ledger" / "summary.json").read_bytes())
     assert summary["events"] == len(res.deliveries)
     assert summary["ledger_rows"]["parties"] == len(res.ledger.parties)
@@ -498,8 +501,13 @@ def test_anomalies_and_config_changes(cov) -> None:  # type: ignore[no-untyped-d
     by_ts = {(e["ts"], e.get("party_id"), e["type"]) for e in evs}
     for a in an:
         assert (a["ts"], a["party_id"], a["type"]) in by_ts
-    cfg = [e for e in evs if e["source"] == "gca"]
-    assert {e["object_type"] for e in cfg} == {
+    assert not [e for e in evs if e["source"] == "gca" or "config_version" in e]  # no gca-cfg events
+    changes = res.config_changes
+    assert res.summary["config_changes"] == len(changes)
+    assert [c.ts for c in changes] == sorted(c.ts for c in changes)
+    start = [c for c in changes if c.ts == changes[0].ts]
+    assert changes[0].changed_at == COVERAGE.start
+    assert {c.object_type for c in start} == {
         "Person",
         "AgentGroup",
         "Skill",
@@ -509,11 +517,40 @@ def test_anomalies_and_config_changes(cov) -> None:  # type: ignore[no-untyped-d
         "Campaign",
         "ActionCode",
     }
-    versions = [e["config_version"] for e in cfg]
-    assert versions == sorted(versions) and len(set(versions)) == len(versions)
-    assert any(e["type"] == "ConfigDelete" for e in cfg)
-    persons = Counter(e["dbid"] for e in cfg if e["object_type"] == "Person")
-    assert max(persons.values()) >= 2  # someone changed during the day
+    # 14 regular agents configured at the start (agent0015 is the new agent), each with its DN,
+    # Place and Person; the changes of the day at their simulated times (start 08:00, 3 h)
+    assert len(start) == 33 + 3 * 14
+    later = [c for c in changes if c.ts > changes[0].ts]
+    deleted = next(c for c in changes if c.attributes is None)
+    logout = max(e["ts"] for e in evs if e["type"] == "AgentLogout" and e["agent_id"] == "agent0014")
+    assert deleted.dbid == 100_014 and deleted.ts == parse_ts(logout) + 5 * 60_000
+    assert (
+        sorted((c.to_json()["ts"][11:23], c.object_type, c.dbid, c.attributes is None) for c in later)
+        == sorted(
+            [
+                ("08:45:00.000", "DN", 200_015, False),  # 25 %: the new agent
+                ("08:45:00.000", "Place", 300_015, False),
+                ("08:45:00.000", "Person", 100_015, False),
+                ("09:12:00.000", "Person", 100_002, False),  # 40 %: agent0002 moves
+                ("09:30:00.000", "Person", 100_003, False),  # 50 %: a skill level of agent0003
+                (deleted.to_json()["ts"][11:23], "Person", 100_014, True),  # 5 min after its logout
+            ]
+        )
+    )
+    first = {c.dbid: c.attributes for c in start if c.object_type == "Person"}
+    after = {c.dbid: c.attributes for c in later if c.object_type == "Person"}
+    moved, skilled = after[100_002], after[100_003]
+    assert moved is not None and skilled is not None
+    assert moved["agent_groups"] != first[100_002]["agent_groups"]
+    assert {k: v for k, v in moved.items() if k != "agent_groups"} == {
+        k: v for k, v in first[100_002].items() if k != "agent_groups"
+    }
+    (skill,) = [k for k in skilled["skills"] if skilled["skills"][k] != first[100_003]["skills"][k]]
+    assert skilled["skills"][skill] == first[100_003]["skills"][skill] % 10 + 1
+    # the new agent logs in 3 minutes after its configuration
+    assert min(e["ts"] for e in evs if e["type"] == "AgentLogin" and e["agent_id"] == "agent0015") == (
+        "2026-11-23T08:48:00.000Z"
+    )
 
 
 def test_default_run_is_clean() -> None:
@@ -536,6 +573,7 @@ def test_deterministic_across_processes_and_hash_seeds() -> None:
         "r = simulate(SimulationConfig(agents=6, duration_hours=0.75, config_changes=True, shuffle=True))\n"
         "h = hashlib.sha256()\n"
         "[h.update(d.key.encode() + d.value) for d in r.deliveries]\n"
+        "[h.update(repr(c.to_json()).encode()) for c in r.config_changes]\n"
         "print(h.hexdigest())\n"
     )
     outs = {

@@ -1,5 +1,7 @@
 """``python -m infomart.simulator --out DIR [--agents N --hours H --seed S ...]``: simulate and write
-the archives and the ledger; prints the event counts and the generation speed (stderr)."""
+the archives and the ledger (with the configuration changes, ``ledger/config_changes.ndjson``);
+prints the event counts and the generation speed (stderr). ``infomart simulate`` also writes the
+configuration into the Configuration Database and publishes it with the config adapter."""
 
 from __future__ import annotations
 
@@ -48,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{n:,} events in {el:.2f} s = {n / el:,.0f} events/s", file=sys.stderr)
     for topic, count in result.summary["events_per_topic"].items():
         print(f"{topic:20s} {count:>10,}")
+    # not events: the config adapter publishes gca-cfg from the Configuration Database
+    print(f"{'configuration changes':20s} {len(result.config_changes):>10,}")
     if a.out:
         write_ndjson(result, a.out, gzip=a.gzip)
     return 0

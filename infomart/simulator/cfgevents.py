@@ -1,32 +1,66 @@
-"""Configuration events (topic ``gca-cfg``, key ``object_type:dbid``).
+"""Configuration changes: the objects of the simulated contact center and their changes over time.
 
-At the start (the run's first millisecond) a ``ConfigUpsert`` for every object: Skill,
-AgentGroup, ActionCode, Queue, Campaign, DN (routing points, the IVR, every extension), Place,
-Person (every agent). dbids and attributes depend only on configuration names and counts, never
-on the seed, so days simulated with the same agents share one configuration:
+The simulator does not publish ``gca-cfg``: that topic comes only from the config adapter
+(``ingest/config_adapter.py``), which reads the Configuration Database. The simulator records
+what an administrator would have done in the Configuration Database, and when:
+``SimulationResult.config_changes``, a list of :class:`ConfigChange` in time order, each the
+whole object after the change in the shape the Configuration Database publishes it
+(``cfg.obj_<type>`` in ``ingest/sql/config_db.sql``), or ``None`` for a deletion.
+``ingest/config_writer.py`` writes them into the Configuration Database, each with its simulated
+time as the change time, and the adapter publishes them.
+
+At the start (the run's first millisecond) every object: Skill, AgentGroup, ActionCode, Queue,
+Campaign, DN (routing points, the IVR, every extension), Place, Person (every agent). dbids and
+attributes depend only on configuration names and counts, never on the seed, so days simulated
+with the same agents share one configuration (the demo data set of ``ingest/config_db.py``):
 
   Skill 101+, AgentGroup 201+, ActionCode 301+, Queue 401+, Campaign 501+, DN 601+ (routing
   points, then the IVR), DN 200000+i (extension of agent i), Place 300000+i, Person 100000+i.
 
-``config_version`` = start epoch seconds * 100000 + a counter, so it increases within a run and
-from one simulated day to the next.
-
 With ``config_changes``: at 25 % of the run a new agent (Person, DN, Place) who logs in 3 min
 later; at 40 % agent0002 moves to another agent group; at 50 % a skill level of agent0003
 changes; the last regular agent logs out at 55 % at the latest and its Person is deleted
-(``ConfigDelete``) 5 minutes after that logout. Routing is not affected by these changes.
+5 minutes after that logout. Routing is not affected by these changes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .agents import skill_of
-from .emitter import CFG
 from .model import Agent
+from .timefmt import ts_str
 
 if TYPE_CHECKING:
     from .simulation import Simulation
+
+SWITCH = "SIP_Switch"
+DISPOSITIONS: tuple[str, ...] = ("Sale", "NoSale", "Callback", "WrongNumber", "Unreached")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigChange:
+    """One object after one change, at a simulated time."""
+
+    ts: int  # simulated time of the change, epoch ms
+    object_type: str
+    dbid: int
+    attributes: dict[str, Any] | None  # None: the object is deleted
+
+    @property
+    def changed_at(self) -> datetime:
+        return _EPOCH + timedelta(milliseconds=self.ts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ts": ts_str(self.ts),
+            "object_type": self.object_type,
+            "dbid": self.dbid,
+            "attributes": self.attributes,
+        }
 
 
 class ConfigModel:
@@ -34,30 +68,14 @@ class ConfigModel:
         self.sim = sim
         self.cfg = sim.cfg
         self.loop = sim.loop
-        self._version = (sim.start_ms // 1000) * 100_000
-        self.changes: list[dict[str, Any]] = []
-        self._t = sim.start_ms - 1
+        self.changes: list[ConfigChange] = []
 
-    def _emit(self, type_: str, object_type: str, dbid: int, attributes: dict[str, Any] | None) -> None:
-        self._version += 1
-        t = max(self.loop.now, self._t)
-        self._t = t
-        payload: dict[str, Any] = {"object_type": object_type, "dbid": dbid, "config_version": self._version}
-        if attributes is not None:
-            payload["attributes"] = attributes
-        self.sim.em.emit(t, CFG, f"{object_type}:{dbid}", type_, payload)
-        self.changes.append(
-            {
-                "ts": t,
-                "type": type_,
-                "object_type": object_type,
-                "dbid": dbid,
-                "config_version": self._version,
-            }
-        )
+    def _record(self, object_type: str, dbid: int, attributes: dict[str, Any] | None) -> None:
+        t = max(self.loop.now, self.sim.start_ms)
+        self.changes.append(ConfigChange(t, object_type, dbid, attributes))
 
     def upsert(self, object_type: str, dbid: int, attributes: dict[str, Any]) -> None:
-        self._emit("ConfigUpsert", object_type, dbid, attributes)
+        self._record(object_type, dbid, attributes)
 
     # ------------------------------------------------------------------ objects
     def skills(self) -> list[str]:
@@ -74,17 +92,19 @@ class ConfigModel:
             "employee_id": f"E{a.idx:05d}",
             "first_name": a.first_name,
             "last_name": a.last_name,
+            "email": f"{a.agent_id}@example.com",
             "is_agent": True,
             "enabled": True,
-            "agent_groups": list(a.groups),
+            "agent_groups": sorted(set(a.groups)),
             "skills": dict(sorted(a.skills.items())),
             "place": a.place,
             "extension": a.dn,
+            "agent_logins": [{"login_code": a.agent_id, "switch": SWITCH, "wrapup_time": 0}],
             "media": ["voice", *a.digital],
         }
 
     def _agent_objects(self, a: Agent) -> None:
-        self.upsert("DN", 200_000 + a.idx, {"number": a.dn, "type": "Extension", "switch": "SIP_Switch"})
+        self.upsert("DN", 200_000 + a.idx, {"number": a.dn, "type": "Extension", "switch": SWITCH})
         self.upsert("Place", 300_000 + a.idx, {"name": a.place, "dns": [a.dn]})
         self.upsert("Person", 100_000 + a.idx, self.person_attributes(a))
 
@@ -109,23 +129,24 @@ class ConfigModel:
         for k, name in enumerate(cfg.not_ready_reasons):
             self.upsert("ActionCode", 301 + k, {"name": name, "code": name.upper(), "type": "NotReady"})
         base = 301 + len(cfg.not_ready_reasons)
-        for k, name in enumerate(("Sale", "NoSale", "Callback", "WrongNumber", "Unreached")):
+        for k, name in enumerate(DISPOSITIONS):
             self.upsert("ActionCode", base + k, {"name": name, "code": name.upper(), "type": "Disposition"})
         queues = [(q, "voice") for q in cfg.voice_queues]
         queues += [(q, "chat") for q in cfg.chat_queues] + [(q, "email") for q in cfg.email_queues]
         for k, (q, media) in enumerate(queues):
-            self.upsert("Queue", 401 + k, {"name": q, "media_type": media, "type": "VirtualQueue"})
+            self.upsert(
+                "Queue", 401 + k, {"name": q, "media_type": media, "type": "VirtualQueue", "switch": SWITCH}
+            )
         for k, (name, mode) in enumerate(cfg.campaigns):
             self.upsert("Campaign", 501 + k, {"name": name, "group": "AG_Outbound", "dialing_mode": mode})
         for k, q in enumerate(cfg.voice_queues):
             self.upsert(
                 "DN",
                 601 + k,
-                {"number": cfg.routing_points[k], "type": "RoutingPoint", "switch": "SIP_Switch", "queue": q},
+                {"number": cfg.routing_points[k], "type": "RoutingPoint", "switch": SWITCH, "queue": q},
             )
-        self.upsert(
-            "DN", 601 + len(cfg.voice_queues), {"number": cfg.ivr_dn, "type": "IVR", "switch": "SIP_Switch"}
-        )
+        ivr = {"number": cfg.ivr_dn, "type": "IVR", "switch": SWITCH}
+        self.upsert("DN", 601 + len(cfg.voice_queues), ivr)
         new = self.sim.agents.new_agent
         for a in self.sim.agents.agents:
             if a is not new:
@@ -143,4 +164,4 @@ class ConfigModel:
         self.upsert("Person", 100_000 + a.idx, self.person_attributes(a))
 
     def delete_person(self, a: Agent) -> None:
-        self._emit("ConfigDelete", "Person", 100_000 + a.idx, None)
+        self._record("Person", 100_000 + a.idx, None)

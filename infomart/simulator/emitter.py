@@ -1,5 +1,8 @@
 """Turns simulated happenings into contract events (EVENTS.md), in event-time order.
 
+Five topics: ``gca-cfg`` is not the simulator's; its configuration changes go through the
+Configuration Database and the config adapter (see cfgevents.py).
+
 Handlers emit events with a time at or after the loop's ``now``. The emitter keeps them in a
 small heap and releases them once the simulation clock has moved past their time, so the
 stream comes out ordered by (ts, emission order). At release each event gets its source's
@@ -27,11 +30,10 @@ TOPICS: tuple[str, ...] = (
     "digital-itx",
     "digital-agentstate",
     "voice-outbound",
-    "gca-cfg",
 )
-VOICE_CALL, VOICE_AGENT, DIGITAL_ITX, DIGITAL_AGENT, OUTBOUND, CFG = range(6)
-SOURCE_OF: tuple[str, ...] = ("sip-a", "sip-a", "ixn-a", "ixn-a", "ocs-a", "gca")
-FAMILY_OF: tuple[str, ...] = ("sip", "sip", "ixn", "ixn", "ocs", "gca")
+VOICE_CALL, VOICE_AGENT, DIGITAL_ITX, DIGITAL_AGENT, OUTBOUND = range(5)
+SOURCE_OF: tuple[str, ...] = ("sip-a", "sip-a", "ixn-a", "ixn-a", "ocs-a")
+FAMILY_OF: tuple[str, ...] = ("sip", "sip", "ixn", "ixn", "ocs")
 PEER_SOURCE = "sip-b"
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .agents import AgentManager
-from .cfgevents import ConfigModel
+from .cfgevents import ConfigChange, ConfigModel
 from .config import SimulationConfig, run_tag
 from .delivery import apply_delivery
 from .digital import DigitalModel
@@ -32,13 +32,15 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class SimulationResult:
-    """What :func:`simulate` returns."""
+    """What :func:`simulate` returns. ``config_changes``: the configuration objects and their
+    changes in time order, for the Configuration Database (cfgevents.py); not events."""
 
     config: SimulationConfig
     run_tag: str
     deliveries: list[Delivery]
     ledger: Ledger
     summary: dict[str, Any] = field(default_factory=dict)
+    config_changes: list[ConfigChange] = field(default_factory=list)
 
 
 class Simulation:
@@ -75,7 +77,7 @@ class Simulation:
             self.em.deliveries, cfg.seed, cfg.shuffle_mode, cfg.shuffle_window, cfg.late_share
         )
         summary = _summary(self, deliveries, ledger, late)
-        return SimulationResult(cfg, self.run_tag, deliveries, ledger, summary)
+        return SimulationResult(cfg, self.run_tag, deliveries, ledger, summary, list(self.config.changes))
 
     def run(self, progress: Progress | None = None) -> None:
         self.config.start()

@@ -1,5 +1,7 @@
 """Write a result to disk: ``<out>/<topic>.ndjson[.gz]`` per topic in delivery order, the ledger
-under ``<out>/ledger/<name>.ndjson`` (one JSON object per line) and ``<out>/ledger/summary.json``."""
+under ``<out>/ledger/<name>.ndjson`` (one JSON object per line), ``<out>/ledger/summary.json``
+and the configuration changes (not events: they are for the Configuration Database, see
+cfgevents.py) in ``<out>/ledger/config_changes.ndjson``."""
 
 from __future__ import annotations
 
@@ -47,5 +49,9 @@ def write_ndjson(result: SimulationResult, out_dir: str | Path, gzip: bool = Fal
             for r in rows:
                 f.write(orjson.dumps(r))
                 f.write(b"\n")
+    with open(ldir / "config_changes.ndjson", "wb") as f:
+        for c in result.config_changes:
+            f.write(orjson.dumps(c.to_json()))
+            f.write(b"\n")
     (ldir / "summary.json").write_bytes(orjson.dumps(result.summary, option=orjson.OPT_INDENT_2))
     return paths

@@ -26,7 +26,12 @@
 -- version n). This is what makes "publish everything above the last published version" correct.
 -- Configuration Server serialises its writes too; configuration changes are rare and small.
 -- changed_at is one time per transaction, truncated to milliseconds (the event contract's
--- precision) and never earlier than the previous change's, so it is monotonic in config_version.
+-- precision). The writer may set it: `set local cfg.changed_at = '<timestamptz>'` in the
+-- transaction, before its first change, records that time as the time of its changes (ingest/config_writer.py does, to keep
+-- the simulated time of simulated changes). Unset, it is now(), never earlier than the previous
+-- change's, so it is monotonic in config_version. A writer's time is kept as given, even when it
+-- is earlier than an earlier version's: the Info Mart orders versions by config_version and flags
+-- such a contradiction (dq_config_version_anomalies).
 -- TRUNCATE of a cfg table is refused (it would bypass the change log).
 
 create schema if not exists cfg;
@@ -164,8 +169,11 @@ create table if not exists cfg.change_log (
     source_table text not null
 );
 alter sequence cfg.config_version_seq owned by cfg.change_log.config_version;
+-- an object's last change (the writer skips changes older than it)
+create index if not exists change_log_object on cfg.change_log (object_type, dbid, config_version);
 
--- The change time of the current transaction; the first call also takes the writers' lock.
+-- The change time of the current transaction (the writer's cfg.changed_at, else now()); the
+-- first call also takes the writers' lock. cfg.change_time caches it for the transaction.
 create or replace function cfg.change_time() returns timestamptz
 language plpgsql as $$
 declare
@@ -177,10 +185,15 @@ begin
     end if;
     -- one configuration writer at a time: config_versions are drawn in commit order
     perform pg_advisory_xact_lock(7310452318842);
-    select greatest(date_trunc('milliseconds', clock_timestamp()), max(last.changed_at))
-    into ts
-    from (select l.changed_at from cfg.change_log as l order by l.config_version desc limit 1) as last;
-    ts := coalesce(ts, date_trunc('milliseconds', clock_timestamp()));
+    t := current_setting('cfg.changed_at', true);  -- the writer's time of this change, if it says
+    if t is not null and t <> '' then
+        ts := date_trunc('milliseconds', t::timestamptz);
+    else
+        select greatest(date_trunc('milliseconds', clock_timestamp()), max(last.changed_at))
+        into ts
+        from (select l.changed_at from cfg.change_log as l order by l.config_version desc limit 1) as last;
+        ts := coalesce(ts, date_trunc('milliseconds', clock_timestamp()));
+    end if;
     perform set_config('cfg.change_time', ts::text, true);
     return ts;
 end;
@@ -395,9 +408,9 @@ $$;
 
 -- ------------------------------------------------------------------ published shape
 -- One view per gca-cfg object type: (tenant_dbid, dbid, attributes). `attributes` is what
--- ConfigUpsert carries (the whole object after the change). The shape matches the simulator's
--- gca-cfg events (infomart/simulator/cfgevents.py) and adds `enabled` everywhere and a Person's
--- agent logins. Names of referenced objects are resolved here (reports want names at event time);
+-- ConfigUpsert carries (the whole object after the change). The simulator's configuration
+-- changes (infomart/simulator/cfgevents.py) are written in this shape by ingest/config_writer.py.
+-- Names of referenced objects are resolved here (reports want names at event time);
 -- the triggers above log the fan-out when such a name changes.
 
 create or replace view cfg.obj_skill as

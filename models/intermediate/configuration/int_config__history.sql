@@ -14,7 +14,11 @@
     from the change's event time to the next version's. Incremental: the objects touched by
     newly landed gca-cfg events get their whole history recomputed from every version in
     staging (delete+insert per object), so late or out-of-order events end in the same rows
-    as a full rebuild. -#}
+    as a full rebuild.
+    Versions are ordered by config_version. A version never takes effect before the versions
+    below it: valid_from is the latest change time up to it (its own event time, unless a lower
+    version has a later one: that contradiction is listed in dq_config_version_anomalies), so no
+    range ends before it starts. -#}
 
 with
 
@@ -77,7 +81,14 @@ versions as (
             partition by object_type, dbid
             order by config_version asc
             rows between unbounded preceding and current row
-        ) as attributes_group
+        ) as attributes_group,
+        -- in force from the latest change time so far (a version dated before a lower one's
+        -- time takes effect at that time)
+        max(event_ts) over (
+            partition by object_type, dbid
+            order by config_version asc
+            rows between unbounded preceding and current row
+        ) as effective_from
     from numbered_copies
     where copy_number = 1
 ),
@@ -88,8 +99,8 @@ history as (
         object_type,
         dbid,
         config_version,
-        event_ts as valid_from,
-        lead(event_ts) over (
+        effective_from as valid_from,
+        lead(effective_from) over (
             partition by object_type, dbid
             order by config_version asc
         ) as valid_to,
