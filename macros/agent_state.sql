@@ -89,10 +89,7 @@
     session starts at or after the pair's recompute_from_ts). The keys of new rows (a new
     session) are added by the touched_keys strategy itself. -#}
 {% macro agent_state_touched_keys(key_columns, media_column='media', session_column='session_start_ts') -%}
-    select distinct
-        {%- for column in key_columns %}
-            old_rows.{{ column }}{{ "," if not loop.last }}
-        {%- endfor %}
+    select distinct old_rows.{{ key_columns | join(', old_rows.') }}
     from {{ this }} as old_rows
     inner join {{ recompute_window() }} as recompute_window
         on

@@ -42,13 +42,15 @@
 {%- endmacro %}
 
 {% macro postgres__keep_one_copy(typed_cte) -%}
-    with candidates as (
+    with
+
+    candidates as (
         select * from {{ typed_cte }}
-        {% if is_incremental() %}
-            union all
-            select kept.* from {{ this }} as kept
-            where kept.event_id in (select new_copy.event_id from {{ typed_cte }} as new_copy)
-        {% endif %}
+    {% if is_incremental() %}
+        union all
+        select kept.* from {{ this }} as kept
+        where kept.event_id in (select new_copy.event_id from {{ typed_cte }} as new_copy)
+    {% endif %}
     )
 
     select distinct on (event_id) *

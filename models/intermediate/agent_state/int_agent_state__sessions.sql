@@ -33,9 +33,9 @@
     too: a later "now" may time it out), reading only the inputs from that instant on. The
     touched keys are the pair's old sessions from that instant on. -#}
 
-{%- if is_incremental() %}
-    {%- set recompute_floor = agent_state_recompute_floor(this, 'media', 'start_ts') %}
-{%- endif %}
+{%- set recompute_floor = agent_state_recompute_floor(
+    this, 'media', 'start_ts'
+) %}
 
 with
 

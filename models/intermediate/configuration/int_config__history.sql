@@ -34,7 +34,10 @@ object_events as (
     from {{ ref('stg_events__gca_cfg') }} as events
     {% if is_incremental() %}
         where (events.object_type, events.dbid) in (
-            select touched.object_type, touched.dbid from {{ touched_keys() }} as touched
+            select
+                touched.object_type,
+                touched.dbid
+            from {{ touched_keys() }} as touched
         )
     {% endif %}
 ),

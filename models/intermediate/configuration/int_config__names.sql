@@ -45,7 +45,10 @@ versions as (
     from {{ ref('int_config__history') }} as history
     {% if is_incremental() %}
         where (history.object_type, history.dbid) in (
-            select touched.object_type, touched.dbid from {{ touched_keys() }} as touched
+            select
+                touched.object_type,
+                touched.dbid
+            from {{ touched_keys() }} as touched
         )
     {% endif %}
 ),

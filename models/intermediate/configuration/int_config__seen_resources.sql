@@ -47,7 +47,10 @@ merged as (
             seen.last_landed_at as landed_at
         from {{ this }} as seen
         where (seen.resource_type, seen.resource_name) in (
-            select touched.resource_type, touched.resource_name from {{ touched_keys() }} as touched
+            select
+                touched.resource_type,
+                touched.resource_name
+            from {{ touched_keys() }} as touched
         )
     {% endif %}
 ),

@@ -33,9 +33,9 @@
 -- depends_on: {{ ref('int_agent_state__busy_intervals') }}
 -- depends_on: {{ ref('int_agent_state__sessions') }}
 
-{%- if is_incremental() %}
-    {%- set recompute_floor = agent_state_recompute_floor(ref('int_agent_state__sessions'), 'media_name', 'session_start_ts') %}
-{%- endif %}
+{%- set recompute_floor = agent_state_recompute_floor(
+    ref('int_agent_state__sessions'), 'media_name', 'session_start_ts'
+) %}
 
 with
 
