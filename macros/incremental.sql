@@ -22,7 +22,9 @@
        with `touched_keys()`. A key may end with no rows at all.
     3. The strategy deletes every row of a touched key (and of any key the new rows carry),
        then inserts the new rows: no placeholder rows, no clean-up hooks.
-    On a full build the pre-hook does nothing and the model computes everything. -#}
+    On a full build the pre-hook does nothing and the model computes everything.
+    A range-shaped touched set (the agent-state window, macros/agent_state.sql) is saved first
+    with `save_cycle_table`; the touched keys are then the keys of the old rows it covers. -#}
 
 {#- Name of the cycle's touched-key table of this model (a temporary table of the session). -#}
 {% macro touched_keys() -%}
