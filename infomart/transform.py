@@ -137,8 +137,9 @@ def transform(
     on_node: NodeCallback | None = None,
     quiet: bool = True,
 ) -> TransformResult:
-    """Build the models (and run their data tests unless ``tests`` is False)."""
-    # build runs seeds, snapshots and models in dependency order; without tests it skips only tests
+    """Build the models (and run their data tests and YAML unit tests unless ``tests`` is False)."""
+    # build runs seeds, snapshots and models in dependency order, the unit tests of a model before
+    # it and its data tests after it; without tests it skips only the two kinds of tests
     args = ["build"] if tests else ["build", "--exclude-resource-type", "test", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")

@@ -99,6 +99,16 @@
     {% endif %}
 {%- endmacro %}
 
+{#- Configuration objects (object_type, dbid) with gca-cfg events landed since this model's
+    high-water mark (its landed_at): the touched keys of int_config__history. -#}
+{% macro config_objects_landed_since_watermark() -%}
+    select distinct
+        object_type,
+        dbid
+    from {{ ref('stg_events__gca_cfg') }}
+    where {{ since_watermark('landed_at', 'landed_at') }}
+{%- endmacro %}
+
 {#- Configuration objects (object_type, dbid) whose name runs int_config__names recomputes:
     those with gca-cfg events landed since its high-water mark, and the objects sharing a
     first name with one of their names (their keys depend on each other). -#}
@@ -136,16 +146,16 @@
     {% endif %}
 {%- endmacro %}
 
-{#- Persons (dbid) whose RESOURCE_GROUP_FACT / RESOURCE_SKILL_FACT rows are recomputed: those
-    whose name runs (or key) changed since the model's high-water mark, and those whose
-    versions name a group / skill (`list_attribute`: agent_groups or skills) whose
-    configuration landed since. -#}
+{#- Persons (resource_cfg_dbid) whose RESOURCE_GROUP_FACT / RESOURCE_SKILL_FACT rows are
+    recomputed (the touched keys of those bridges): those whose name runs (or key) changed
+    since the model's high-water mark, and those whose versions name a group / skill
+    (`list_attribute`: agent_groups or skills) whose configuration landed since. -#}
 {% macro touched_persons_for_bridge(member_object_type, list_attribute) -%}
-    select dbid
+    select dbid as resource_cfg_dbid
     from {{ ref('int_config__names') }}
     where object_type = 'Person' and {{ since_watermark('greatest(landed_at, key_landed_at)') }}
     union
-    select history.dbid
+    select history.dbid as resource_cfg_dbid
     from {{ ref('int_config__history') }} as history
     inner join (
         select distinct object_name
@@ -154,4 +164,127 @@
     ) as members
         on jsonb_exists(history.attributes -> '{{ list_attribute }}', members.object_name)
     where history.object_type = 'Person'
+{%- endmacro %}
+
+{#- Every use of an agent, DN or queue name in rows landed since this model's high-water mark
+    (int_config__seen_resources): voice parties with their added_ts, and the names of the
+    facts that do not resolve names (agent-state events, digital interactions). -#}
+{% macro resource_uses_since_watermark() -%}
+    with
+
+    parties as (
+        select
+            agent_id,
+            dn,
+            dn_type,
+            queue,
+            added_ts,
+            last_landed_at
+        from {{ ref('int_voice__parties') }}
+        where {{ since_watermark('last_landed_at') }}
+    ),
+
+    uses as (
+        select
+            'Agent' as resource_type,
+            'Agent' as resource_subtype,
+            agent_id as resource_name,
+            added_ts as used_ts,
+            false as unresolved_use,
+            last_landed_at as landed_at
+        from parties
+        where agent_id is not null
+        union all
+        select
+            'Queue' as resource_type,
+            'VirtualQueue' as resource_subtype,
+            coalesce(queue, dn) as resource_name,
+            added_ts as used_ts,
+            false as unresolved_use,
+            last_landed_at as landed_at
+        from parties
+        where dn_type = 'Queue' and coalesce(queue, dn) is not null
+        union all
+        select
+            'DN' as resource_type,
+            dn_type as resource_subtype,
+            dn as resource_name,
+            added_ts as used_ts,
+            false as unresolved_use,
+            last_landed_at as landed_at
+        from parties
+        where dn_type in ('RoutingPoint', 'IVR', 'Extension') and dn is not null
+        union all
+        select
+            'Agent' as resource_type,
+            'Agent' as resource_subtype,
+            agent_id as resource_name,
+            cast(null as timestamptz) as used_ts,
+            true as unresolved_use,
+            landed_at
+        from {{ ref('stg_events__voice_agentstate') }}
+        where agent_id is not null and {{ since_watermark('landed_at') }}
+        union all
+        select
+            'Agent' as resource_type,
+            'Agent' as resource_subtype,
+            agent_id as resource_name,
+            cast(null as timestamptz) as used_ts,
+            true as unresolved_use,
+            landed_at
+        from {{ ref('stg_events__digital_agentstate') }}
+        where agent_id is not null and {{ since_watermark('landed_at') }}
+        union all
+        select
+            digital.resource_type,
+            digital.resource_subtype,
+            digital.resource_name,
+            cast(null as timestamptz) as used_ts,
+            true as unresolved_use,
+            digital.landed_at
+        from (
+            select
+                'Agent' as resource_type,
+                'Agent' as resource_subtype,
+                agent_id as resource_name,
+                landed_at
+            from {{ ref('stg_events__digital_itx') }}
+            where {{ since_watermark('landed_at') }}
+            union all
+            select
+                'Agent' as resource_type,
+                'Agent' as resource_subtype,
+                to_agent_id as resource_name,
+                landed_at
+            from {{ ref('stg_events__digital_itx') }}
+            where {{ since_watermark('landed_at') }}
+            union all
+            select
+                'Queue' as resource_type,
+                'VirtualQueue' as resource_subtype,
+                queue as resource_name,
+                landed_at
+            from {{ ref('stg_events__digital_itx') }}
+            where {{ since_watermark('landed_at') }}
+            union all
+            select
+                'Queue' as resource_type,
+                'VirtualQueue' as resource_subtype,
+                to_queue as resource_name,
+                landed_at
+            from {{ ref('stg_events__digital_itx') }}
+            where {{ since_watermark('landed_at') }}
+        ) as digital
+        where digital.resource_name is not null
+    )
+
+    select * from uses
+{%- endmacro %}
+
+{#- Touched keys of int_config__seen_resources: the names used since its high-water mark. -#}
+{% macro resource_names_used_since_watermark() -%}
+    select distinct
+        uses.resource_type,
+        uses.resource_name
+    from ({{ resource_uses_since_watermark() }}) as uses
 {%- endmacro %}

@@ -42,29 +42,20 @@
 {%- endmacro %}
 
 {% macro postgres__keep_one_copy(typed_cte) -%}
-    with candidates as (
+    with
+
+    candidates as (
         select * from {{ typed_cte }}
-        {% if is_incremental() %}
-            union all
-            select kept.* from {{ this }} as kept
-            where kept.event_id in (select new_copy.event_id from {{ typed_cte }} as new_copy)
-        {% endif %}
+    {% if is_incremental() %}
+        union all
+        select kept.* from {{ this }} as kept
+        where kept.event_id in (select new_copy.event_id from {{ typed_cte }} as new_copy)
+    {% endif %}
     )
 
     select distinct on (event_id) *
     from candidates
     order by event_id asc, source asc, seq asc
-{%- endmacro %}
-
-{#- Post-hook: a unique index on the key and an index on event time. -#}
-{% macro event_indexes(extra_columns=[]) -%}
-    create unique index if not exists {{ this.identifier }}__event_id on {{ this }} (event_id);
-    create index if not exists {{ this.identifier }}__event_ts on {{ this }} (event_ts);
-    create index if not exists {{ this.identifier }}__landed_at on {{ this }} (landed_at);
-    {%- for col in extra_columns %}
-        create index if not exists {{ this.identifier }}__{{ col }} on {{ this }} ({{ col }}, event_ts);
-    {%- endfor %}
-    {{ analyze_if_stale() }};
 {%- endmacro %}
 
 {% macro default__keep_one_copy(typed_cte) -%}

@@ -22,23 +22,38 @@
        with `touched_keys()`. A key may end with no rows at all.
     3. The strategy deletes every row of a touched key (and of any key the new rows carry),
        then inserts the new rows: no placeholder rows, no clean-up hooks.
-    On a full build the pre-hook does nothing and the model computes everything. -#}
+    On a full build the pre-hook does nothing and the model computes everything.
+    A range-shaped touched set (the agent-state window, macros/agent_state.sql) is saved first
+    with `save_cycle_table`; the touched keys are then the keys of the old rows it covers. -#}
 
 {#- Name of the cycle's touched-key table of this model (a temporary table of the session). -#}
 {% macro touched_keys() -%}
-    {{ adapter.quote(this.identifier ~ '__touched') }}
+    {{ cycle_table('touched') }}
 {%- endmacro %}
 
 {#- Pre-hook: the touched keys of this cycle into `touched_keys()` (nothing on a full build). -#}
 {% macro save_touched_keys(touched_sql) -%}
-    {{ return(adapter.dispatch('save_touched_keys', 'infomart')(touched_sql)) }}
+    {{ save_cycle_table('touched', touched_sql) }}
 {%- endmacro %}
 
-{% macro postgres__save_touched_keys(touched_sql) -%}
+{#- A temporary table of this model's cycle, `<model>__<suffix>`: the touched keys, or an input
+    of the touched-key query that the body reads too (the agent-state recompute window). It is
+    dropped at the commit that ends the model's build. -#}
+{% macro cycle_table(suffix) -%}
+    {{ adapter.quote(this.identifier ~ '__' ~ suffix) }}
+{%- endmacro %}
+
+{#- Pre-hook: the rows of `cycle_sql` into `cycle_table(suffix)`, analyzed, so the planner knows
+    their number (nothing on a full build). -#}
+{% macro save_cycle_table(suffix, cycle_sql) -%}
+    {{ return(adapter.dispatch('save_cycle_table', 'infomart')(suffix, cycle_sql)) }}
+{%- endmacro %}
+
+{% macro postgres__save_cycle_table(suffix, cycle_sql) -%}
     {% if is_incremental() %}
-        drop table if exists {{ touched_keys() }};
-        create temporary table {{ touched_keys() }} on commit drop as {{ touched_sql }};
-        analyze {{ touched_keys() }}
+        drop table if exists {{ cycle_table(suffix) }};
+        create temporary table {{ cycle_table(suffix) }} on commit drop as {{ cycle_sql }};
+        analyze {{ cycle_table(suffix) }}
     {% endif %}
 {%- endmacro %}
 
@@ -70,8 +85,8 @@
     ) }}
 {%- endmacro %}
 
-{% macro default__save_touched_keys(touched_sql) -%}
+{% macro default__save_cycle_table(suffix, cycle_sql) -%}
     {{ exceptions.raise_compiler_error(
-        "save_touched_keys has no implementation for adapter '" ~ adapter.type() ~ "': add one in macros/incremental.sql"
+        "save_cycle_table has no implementation for adapter '" ~ adapter.type() ~ "': add one in macros/incremental.sql"
     ) }}
 {%- endmacro %}

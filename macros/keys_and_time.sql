@@ -84,13 +84,3 @@
     from {{ ref('stg_events__voice_callthread') }}
     where {{ since_watermark('landed_at') }}
 {%- endmacro %}
-
-{#- Pre-hook for models recomputed per key whose recomputation can yield no rows for a key
-    (an anomaly that a late event resolves, say): delete+insert only deletes the keys present
-    in the new rows, so the touched keys' old rows are deleted first. Deleting can only lower
-    the high-water mark, so the model then recomputes a superset: never fewer keys. -#}
-{% macro delete_touched(key_column, touched_sql) -%}
-    {% if is_incremental() %}
-        delete from {{ this }} where {{ key_column }} in ({{ touched_sql }})
-    {% endif %}
-{%- endmacro %}

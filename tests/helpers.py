@@ -84,7 +84,7 @@ def land_events(settings: Settings, folder: Path, by_topic: dict[str, list[dict]
 def build_models(
     settings: Settings, selection: list[str], tests: bool = True, full_refresh: bool = False
 ) -> None:
-    """`dbt build` of a selection (with its data tests unless ``tests`` is False) in a target
+    """`dbt build` of a selection (with its data and unit tests unless ``tests`` is False) in a target
     folder of the settings' home, so dbt's partial parse stays valid between the runs."""
     args = ["build", "--indirect-selection", "cautious"]
     if not tests:

@@ -1,16 +1,17 @@
 {{
     config(
         unique_key=['busy_source', 'interaction_id'],
-        incremental_strategy='delete+insert',
-        post_hook=[
-            "create index if not exists {{ this.identifier }}__interaction on {{ this }} (interaction_id)",
-            "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, media, busy_start_ts)",
-            "create index if not exists {{ this.identifier }}__agent_end on {{ this }} (agent_id, media, busy_end_ts)",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (busy_start_ts)",
-            "create index if not exists {{ this.identifier }}__end_ts on {{ this }} (busy_end_ts)",
-            "{{ analyze_if_stale() }}",
-        ]
+        incremental_strategy='touched_keys',
+        pre_hook="{{ save_touched_keys(busy_items_since_watermark()) }}",
+        indexes=[
+            {'columns': ['interaction_id']},
+            {'columns': ['agent_id', 'media', 'busy_start_ts']},
+            {'columns': ['agent_id', 'media', 'busy_end_ts']},
+            {'columns': ['last_landed_at']},
+            {'columns': ['busy_start_ts']},
+            {'columns': ['busy_end_ts']},
+        ],
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 
@@ -19,9 +20,10 @@
     digital: an offer to the agent from Offered to the next Rejected / OfferTimedOut /
     Transferred (agent_id = the transferring agent) / AgentReleased of the same interaction and
     agent (or to a later Offered of the same pair, should the end event be missing).
-    busy_end_ts is null while the party or offer has not ended. Recomputed per call (from
-    int_voice__parties, which recomputes whole calls) and per interaction (from all its
-    events), so late events only cause a recomputation. -#}
+    busy_end_ts is null while the party or offer has not ended. Touched keys (macro
+    busy_items_since_watermark): the calls of int_voice__parties rows (it recomputes whole
+    calls) and the digital interactions landed since the high-water mark; each is recomputed
+    from all its rows, so late events only cause a recomputation. -#}
 
 with
 
@@ -34,7 +36,14 @@ voice_parties as (
         released_ts as busy_end_ts,
         last_landed_at
     from {{ ref('int_voice__parties') }}
-    where agent_id is not null and {{ since_watermark('last_landed_at') }}
+    where
+        agent_id is not null
+        {% if is_incremental() %}
+            and call_id in (
+                select touched.interaction_id from {{ touched_keys() }} as touched
+                where touched.busy_source = 'party'
+            )
+        {% endif %}
 ),
 
 voice_busy as (
@@ -51,16 +60,15 @@ voice_busy as (
     where busy_start_ts is not null
 ),
 
-touched_interactions as (
-    select distinct itx_id
-    from {{ ref('stg_events__digital_itx') }}
-    where {{ since_watermark('landed_at') }}
-),
-
 interaction_events as (
     select events.*
     from {{ ref('stg_events__digital_itx') }} as events
-    inner join touched_interactions on events.itx_id = touched_interactions.itx_id
+    {% if is_incremental() %}
+        where events.itx_id in (
+            select touched.interaction_id from {{ touched_keys() }} as touched
+            where touched.busy_source = 'offer'
+        )
+    {% endif %}
 ),
 
 interactions as (

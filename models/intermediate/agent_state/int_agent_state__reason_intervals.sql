@@ -1,14 +1,19 @@
 {{
     config(
         unique_key=['agent_id', 'media', 'session_start_ts'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='touched_keys',
+        pre_hook=[
+            "{{ save_recompute_window(agent_state_recompute_window(ref('int_agent_state__sessions'), 'media', 'session_start_ts')) }}",
+            "{{ save_touched_keys(agent_state_touched_keys(['agent_id', 'media', 'session_start_ts'], 'media', 'session_start_ts')) }}",
+        ],
+        indexes=[
+            {'columns': ['agent_id', 'media', 'start_ts'], 'unique': true},
+            {'columns': ['agent_id', 'media', 'session_start_ts']},
+            {'columns': ['start_ts']},
+            {'columns': ['last_landed_at']},
+        ],
         post_hook=[
-            "create unique index if not exists {{ this.identifier }}__interval on {{ this }} (agent_id, media, start_ts)",
-            "create index if not exists {{ this.identifier }}__session on {{ this }} (agent_id, media, session_start_ts)",
             "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media) where active_flag = 1",
-            "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "delete from {{ this }} where start_ts is null",
             "{{ analyze_if_stale() }}",
         ]
     )
@@ -23,23 +28,19 @@
     the session is open). Resource state: AfterCallWork for workmode AfterCallWork, else
     NotReady. A session of zero length keeps its zero-length login run.
     Incremental like int_agent_state__state_intervals: the sessions from the pair's recompute
-    instant on are rebuilt and replaced by delete+insert by (agent_id, media, session_start_ts).
-    A rebuilt session without any run (its login instant's last event is a Ready) gets a
-    placeholder row (null start_ts) so that its old rows are deleted; a post-hook then removes
-    the placeholders. -#}
+    instant on are rebuilt; the touched keys are the pair's old sessions from there on, so a
+    rebuilt session without any run (its login instant's last event is a Ready) loses its old
+    rows. -#}
 
 -- depends_on: {{ ref('int_agent_state__events') }}
 -- depends_on: {{ ref('int_agent_state__busy_intervals') }}
 -- depends_on: {{ ref('int_agent_state__sessions') }}
 
+{%- set recompute_floor = agent_state_recompute_floor(
+    ref('int_agent_state__sessions'), 'media', 'session_start_ts'
+) %}
+
 with
-
-{% if is_incremental() %}
-
-    {% set recompute_floor = agent_state_recompute_floor(ref('int_agent_state__sessions'), 'media', 'session_start_ts') %}
-    {{ agent_state_recompute_from(ref('int_agent_state__sessions'), 'media', 'session_start_ts') }}
-
-{% endif %}
 
 sessions as (
     select
@@ -50,11 +51,11 @@ sessions as (
         sessions.last_landed_at
     from {{ ref('int_agent_state__sessions') }} as sessions
     {% if is_incremental() %}
-        inner join recompute_from
+        inner join {{ recompute_window() }} as recompute_window
             on
-                sessions.agent_id = recompute_from.agent_id
-                and sessions.media = recompute_from.media
-                and sessions.start_ts >= recompute_from.recompute_from_ts
+                sessions.agent_id = recompute_window.agent_id
+                and sessions.media = recompute_window.media
+                and sessions.start_ts >= recompute_window.recompute_from_ts
                 and sessions.start_ts >= {{ recompute_floor }}
     {% endif %}
 ),
@@ -73,11 +74,11 @@ state_events as (
         ) as rank_in_instant
     from {{ ref('int_agent_state__events') }} as events
     {% if is_incremental() %}
-        inner join recompute_from
+        inner join {{ recompute_window() }} as recompute_window
             on
-                events.agent_id = recompute_from.agent_id
-                and events.media = recompute_from.media
-                and events.event_ts >= recompute_from.recompute_from_ts
+                events.agent_id = recompute_window.agent_id
+                and events.media = recompute_window.media
+                and events.event_ts >= recompute_window.recompute_from_ts
                 and events.event_ts >= {{ recompute_floor }}
     {% endif %}
     where events.state_event in ('login', 'ready', 'not_ready')
@@ -228,38 +229,8 @@ reason_runs as (
     where not is_ready
 ),
 
-{% if is_incremental() %}
-
-    placeholders as (
-        select
-            sessions.agent_id,
-            sessions.media,
-            sessions.session_start_ts,
-            cast(null as text) as state_name,
-            cast(null as text) as workmode,
-            cast(null as text) as reason_code,
-            cast(null as timestamptz) as start_ts,
-            cast(null as timestamptz) as end_ts,
-            cast(null as bigint) as duration_ms,
-            cast(null as integer) as active_flag,
-            sessions.last_landed_at
-        from sessions
-        left join reason_runs
-            on
-                sessions.agent_id = reason_runs.agent_id
-                and sessions.media = reason_runs.media
-                and sessions.session_start_ts = reason_runs.session_start_ts
-        where reason_runs.agent_id is null
-    ),
-
-{% endif %}
-
 final as (
     select * from reason_runs
-    {% if is_incremental() %}
-        union all
-        select * from placeholders
-    {% endif %}
 )
 
 select * from final

@@ -1,11 +1,17 @@
 {{
     config(
         unique_key=['agent_id', 'media', 'start_ts'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='touched_keys',
+        pre_hook=[
+            "{{ save_recompute_window(agent_state_recompute_window(this, 'media', 'start_ts')) }}",
+            "{{ save_touched_keys(agent_state_touched_keys(['agent_id', 'media', 'start_ts'], 'media', 'start_ts')) }}",
+        ],
+        indexes=[
+            {'columns': ['agent_id', 'media', 'start_ts'], 'unique': true},
+            {'columns': ['start_ts']},
+            {'columns': ['last_landed_at']},
+        ],
         post_hook=[
-            "create unique index if not exists {{ this.identifier }}__session on {{ this }} (agent_id, media, start_ts)",
-            "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
             "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media) where active_flag = 1",
             "{{ analyze_if_stale() }}",
         ]
@@ -20,22 +26,18 @@
     "Now" is the latest event_ts in staging over the agent-activity topics (deterministic,
     never the wall clock). A session neither logged out, followed by a login nor timed out
     is open (end_ts null, active_flag 1).
-    Incremental, from a recompute instant per (agent, media): a new state event or busy
-    interval (landed since the high-water mark) can only change the session it falls in and
-    the later ones, so each touched pair is recomputed from the start of the latest session
-    that starts before its earliest new item (from its open session too: a later "now" may
-    time it out), reading only the inputs from that instant on. Session starts are logins,
-    which later landings never remove, so delete+insert by (agent_id, media, start_ts) replaces
-    every recomputed row. -#}
+    Incremental, from a recompute instant per (agent, media) (macros/agent_state.sql): a new
+    state event or busy interval (landed since the high-water mark) can only change the
+    session it falls in and the later ones, so each touched pair is recomputed from the start
+    of the latest session that starts before its earliest new item (from its open session
+    too: a later "now" may time it out), reading only the inputs from that instant on. The
+    touched keys are the pair's old sessions from that instant on. -#}
+
+{%- set recompute_floor = agent_state_recompute_floor(
+    this, 'media', 'start_ts'
+) %}
 
 with
-
-{% if is_incremental() %}
-
-    {% set recompute_floor = agent_state_recompute_floor(this, 'media', 'start_ts') %}
-    {{ agent_state_recompute_from(this, 'media', 'start_ts') }}
-
-{% endif %}
 
 latest_event_ts as (
     select max(event_ts) as event_ts from {{ ref('stg_events__voice_agentstate') }}
@@ -63,11 +65,11 @@ state_events as (
         events.landed_at
     from {{ ref('int_agent_state__events') }} as events
     {% if is_incremental() %}
-        inner join recompute_from
+        inner join {{ recompute_window() }} as recompute_window
             on
-                events.agent_id = recompute_from.agent_id
-                and events.media = recompute_from.media
-                and events.event_ts >= recompute_from.recompute_from_ts
+                events.agent_id = recompute_window.agent_id
+                and events.media = recompute_window.media
+                and events.event_ts >= recompute_window.recompute_from_ts
                 and events.event_ts >= {{ recompute_floor }}
     {% endif %}
 ),
@@ -81,11 +83,11 @@ busy_intervals as (
         busy.last_landed_at
     from {{ ref('int_agent_state__busy_intervals') }} as busy
     {% if is_incremental() %}
-        inner join recompute_from
+        inner join {{ recompute_window() }} as recompute_window
             on
-                busy.agent_id = recompute_from.agent_id
-                and busy.media = recompute_from.media
-                and busy.busy_start_ts >= recompute_from.recompute_from_ts
+                busy.agent_id = recompute_window.agent_id
+                and busy.media = recompute_window.media
+                and busy.busy_start_ts >= recompute_window.recompute_from_ts
                 and busy.busy_start_ts >= {{ recompute_floor }}
         {#- one that starts before the recompute instant and ends after it is activity there #}
         union all
@@ -96,13 +98,13 @@ busy_intervals as (
             busy.busy_end_ts,
             busy.last_landed_at
         from {{ ref('int_agent_state__busy_intervals') }} as busy
-        inner join recompute_from
+        inner join {{ recompute_window() }} as recompute_window
             on
-                busy.agent_id = recompute_from.agent_id
-                and busy.media = recompute_from.media
-                and busy.busy_end_ts >= recompute_from.recompute_from_ts
+                busy.agent_id = recompute_window.agent_id
+                and busy.media = recompute_window.media
+                and busy.busy_end_ts >= recompute_window.recompute_from_ts
                 and busy.busy_end_ts >= {{ recompute_floor }}
-        where busy.busy_start_ts < recompute_from.recompute_from_ts
+        where busy.busy_start_ts < recompute_window.recompute_from_ts
     {% endif %}
 ),
 

@@ -1,13 +1,19 @@
 {{
     config(
         unique_key=['agent_id', 'media', 'session_start_ts'],
-        incremental_strategy='delete+insert',
+        incremental_strategy='touched_keys',
+        pre_hook=[
+            "{{ save_recompute_window(agent_state_recompute_window(ref('int_agent_state__sessions'), 'media', 'session_start_ts')) }}",
+            "{{ save_touched_keys(agent_state_touched_keys(['agent_id', 'media', 'session_start_ts'], 'media', 'session_start_ts')) }}",
+        ],
+        indexes=[
+            {'columns': ['agent_id', 'media', 'start_ts'], 'unique': true},
+            {'columns': ['agent_id', 'media', 'session_start_ts']},
+            {'columns': ['start_ts']},
+            {'columns': ['last_landed_at']},
+        ],
         post_hook=[
-            "create unique index if not exists {{ this.identifier }}__interval on {{ this }} (agent_id, media, start_ts)",
-            "create index if not exists {{ this.identifier }}__session on {{ this }} (agent_id, media, session_start_ts)",
             "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media) where active_flag = 1",
-            "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
             "{{ analyze_if_stale() }}",
         ]
     )
@@ -24,25 +30,22 @@
     3. Displayed state by priority AfterCallWork > NotReady > Busy > Ready.
     4. Consecutive intervals of the same state merged into one run (gaps and islands).
     The last run of an open session has a null end. A session of zero length (timed out at its
-    own login) keeps one zero-length run, so every session has a row.
-    Incremental, per (agent, media) from a recompute instant, like int_agent_state__sessions:
-    the start of the latest session (already rebuilt) that starts before the pair's earliest
-    new state event or busy interval, or the session of an open run if earlier; only the
-    sessions from there on are rebuilt, from the inputs from there on. Every session has a
-    row, so delete+insert by (agent_id, media, session_start_ts) replaces all of their rows. -#}
+    own login) keeps one zero-length run.
+    Incremental, per (agent, media) from a recompute instant, like int_agent_state__sessions
+    (macros/agent_state.sql): the start of the latest session (already rebuilt) that starts
+    before the pair's earliest new state event or busy interval, or the session of an open run
+    if earlier; only the sessions from there on are rebuilt, from the inputs from there on, and
+    the touched keys are the pair's old sessions from there on. -#}
 
 -- depends_on: {{ ref('int_agent_state__events') }}
 -- depends_on: {{ ref('int_agent_state__busy_intervals') }}
 -- depends_on: {{ ref('int_agent_state__sessions') }}
 
+{%- set recompute_floor = agent_state_recompute_floor(
+    ref('int_agent_state__sessions'), 'media', 'session_start_ts'
+) %}
+
 with
-
-{% if is_incremental() %}
-
-    {% set recompute_floor = agent_state_recompute_floor(ref('int_agent_state__sessions'), 'media', 'session_start_ts') %}
-    {{ agent_state_recompute_from(ref('int_agent_state__sessions'), 'media', 'session_start_ts') }}
-
-{% endif %}
 
 sessions as (
     select
@@ -53,11 +56,11 @@ sessions as (
         sessions.last_landed_at
     from {{ ref('int_agent_state__sessions') }} as sessions
     {% if is_incremental() %}
-        inner join recompute_from
+        inner join {{ recompute_window() }} as recompute_window
             on
-                sessions.agent_id = recompute_from.agent_id
-                and sessions.media = recompute_from.media
-                and sessions.start_ts >= recompute_from.recompute_from_ts
+                sessions.agent_id = recompute_window.agent_id
+                and sessions.media = recompute_window.media
+                and sessions.start_ts >= recompute_window.recompute_from_ts
                 and sessions.start_ts >= {{ recompute_floor }}
     {% endif %}
 ),
@@ -78,11 +81,11 @@ state_events as (
         ) as rank_in_instant
     from {{ ref('int_agent_state__events') }} as events
     {% if is_incremental() %}
-        inner join recompute_from
+        inner join {{ recompute_window() }} as recompute_window
             on
-                events.agent_id = recompute_from.agent_id
-                and events.media = recompute_from.media
-                and events.event_ts >= recompute_from.recompute_from_ts
+                events.agent_id = recompute_window.agent_id
+                and events.media = recompute_window.media
+                and events.event_ts >= recompute_window.recompute_from_ts
                 and events.event_ts >= {{ recompute_floor }}
     {% endif %}
     where events.state_event in ('login', 'ready', 'not_ready')
@@ -96,11 +99,11 @@ busy_intervals as (
         busy.busy_end_ts
     from {{ ref('int_agent_state__busy_intervals') }} as busy
     {% if is_incremental() %}
-        inner join recompute_from
+        inner join {{ recompute_window() }} as recompute_window
             on
-                busy.agent_id = recompute_from.agent_id
-                and busy.media = recompute_from.media
-                and busy.busy_start_ts >= recompute_from.recompute_from_ts
+                busy.agent_id = recompute_window.agent_id
+                and busy.media = recompute_window.media
+                and busy.busy_start_ts >= recompute_window.recompute_from_ts
                 and busy.busy_start_ts >= {{ recompute_floor }}
     {% endif %}
     where busy.busy_end_ts is null or busy.busy_end_ts > busy.busy_start_ts

@@ -1,34 +1,27 @@
 {{
     config(
         unique_key=['object_type', 'dbid'],
-        incremental_strategy='delete+insert',
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__history_key on {{ this }} (history_key)",
-            "create index if not exists {{ this.identifier }}__object on {{ this }} (object_type, dbid, valid_from)",
-            "create index if not exists {{ this.identifier }}__landed_at on {{ this }} (landed_at)",
-        ]
+        incremental_strategy='touched_keys',
+        pre_hook="{{ save_touched_keys(config_objects_landed_since_watermark()) }}",
+        indexes=[
+            {'columns': ['history_key'], 'unique': true},
+            {'columns': ['object_type', 'dbid', 'valid_from']},
+            {'columns': ['landed_at']},
+        ],
     )
 }}
 
 {#- Configuration history in configuration time: one row per object per config_version, valid
     from the change's event time to the next version's. Incremental: the objects touched by
-    newly landed gca-cfg events get their whole history recomputed from every version in
-    staging (delete+insert per object), so late or out-of-order events end in the same rows
-    as a full rebuild.
+    newly landed gca-cfg events (macro config_objects_landed_since_watermark) get their whole
+    history recomputed from every version in staging, so late or out-of-order events end in
+    the same rows as a full rebuild.
     Versions are ordered by config_version. A version never takes effect before the versions
     below it: valid_from is the latest change time up to it (its own event time, unless a lower
     version has a later one: that contradiction is listed in dq_config_version_anomalies), so no
     range ends before it starts. -#}
 
 with
-
-touched_objects as (
-    select distinct
-        object_type,
-        dbid
-    from {{ ref('stg_events__gca_cfg') }}
-    where {{ since_watermark('landed_at', 'landed_at') }}
-),
 
 object_events as (
     select
@@ -43,10 +36,14 @@ object_events as (
         events.seq,
         events.landed_at
     from {{ ref('stg_events__gca_cfg') }} as events
-    inner join touched_objects
-        on
-            events.object_type = touched_objects.object_type
-            and events.dbid = touched_objects.dbid
+    {% if is_incremental() %}
+        where (events.object_type, events.dbid) in (
+            select
+                touched.object_type,
+                touched.dbid
+            from {{ touched_keys() }} as touched
+        )
+    {% endif %}
 ),
 
 numbered_copies as (

@@ -1,14 +1,15 @@
 {{
     config(
         unique_key=['object_type', 'dbid'],
-        incremental_strategy='delete+insert',
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__run on {{ this }} (object_type, dbid, valid_from)",
-            "create index if not exists {{ this.identifier }}__name on {{ this }} (object_type, object_name, valid_from)",
-            "create index if not exists {{ this.identifier }}__original on {{ this }} (object_type, original_name)",
-            "create index if not exists {{ this.identifier }}__landed_at on {{ this }} (landed_at)",
-            "{{ analyze_if_stale() }}",
-        ]
+        incremental_strategy='touched_keys',
+        pre_hook="{{ save_touched_keys(touched_config_objects_for_names()) }}",
+        indexes=[
+            {'columns': ['object_type', 'dbid', 'valid_from'], 'unique': true},
+            {'columns': ['object_type', 'object_name', 'valid_from']},
+            {'columns': ['object_type', 'original_name']},
+            {'columns': ['landed_at']},
+        ],
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 
@@ -18,15 +19,11 @@
     a resource (Person -> Agent, Queue, DN) is keyed resource_key(type, its first name), the
     key facts compute from event names, unless an object of the same type had that first name
     earlier (a reused name): then by its dbid; other objects by object type + dbid.
-    Incremental per object: the touched objects (and those sharing a first name with one of
-    their names) are recomputed from their whole history. No pre-hook delete: versions are
-    only ever added, so an object that had name runs keeps at least as many. -#}
+    Incremental per object: the touched objects (macro touched_config_objects_for_names: those
+    with newly landed versions and those sharing a first name with one of their names) are
+    recomputed from their whole history. -#}
 
 with
-
-affected as (
-    {{ touched_config_objects_for_names() }}
-),
 
 versions as (
     select
@@ -46,7 +43,14 @@ versions as (
             partition by history.object_type, history.dbid
         ) as object_is_deleted
     from {{ ref('int_config__history') }} as history
-    inner join affected on history.object_type = affected.object_type and history.dbid = affected.dbid
+    {% if is_incremental() %}
+        where (history.object_type, history.dbid) in (
+            select
+                touched.object_type,
+                touched.dbid
+            from {{ touched_keys() }} as touched
+        )
+    {% endif %}
 ),
 
 named_versions as (

@@ -1,12 +1,18 @@
 {{
     config(
         unique_key='sm_res_session_fact_key',
-        incremental_strategy='delete+insert',
+        incremental_strategy='touched_keys',
+        pre_hook=[
+            "{{ save_recompute_window(agent_state_recompute_window(ref('int_agent_state__sessions'), 'media_name', 'start_ts')) }}",
+            "{{ save_touched_keys(agent_state_touched_keys(['sm_res_session_fact_key'], 'media_name', 'start_ts')) }}",
+        ],
+        indexes=[
+            {'columns': ['sm_res_session_fact_key'], 'unique': true},
+            {'columns': ['start_ts']},
+            {'columns': ['agent_id', 'media_name', 'start_ts']},
+            {'columns': ['last_landed_at']},
+        ],
         post_hook=[
-            "create unique index if not exists {{ this.identifier }}__key on {{ this }} (sm_res_session_fact_key)",
-            "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
-            "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, media_name)",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
             "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media_name) where active_flag = 1",
             "{{ analyze_if_stale() }}",
         ]
@@ -18,7 +24,7 @@
     (agent, media) from the same recompute instant as int_agent_state__sessions (the start of
     the latest session that starts before the pair's earliest newly landed state event or busy
     interval, or its open session's if earlier; it may have timed out since): the sessions from
-    there on are replaced by delete+insert by session key (sessions never disappear). -#}
+    there on are rebuilt, and the touched keys are the pair's old sessions from there on. -#}
 
 {%- set start_ms = "cast(extract(epoch from sessions.start_ts) * 1000 as bigint)" %}
 
@@ -26,24 +32,21 @@
 -- depends_on: {{ ref('int_agent_state__busy_intervals') }}
 -- depends_on: {{ ref('int_agent_state__sessions') }}
 
+{%- set recompute_floor = agent_state_recompute_floor(
+    ref('int_agent_state__sessions'), 'media_name', 'start_ts'
+) %}
+
 with
-
-{% if is_incremental() %}
-
-    {% set recompute_floor = agent_state_recompute_floor(ref('int_agent_state__sessions'), 'media_name', 'start_ts') %}
-    {{ agent_state_recompute_from(ref('int_agent_state__sessions'), 'media_name', 'start_ts') }}
-
-{% endif %}
 
 sessions as (
     select sessions.*
     from {{ ref('int_agent_state__sessions') }} as sessions
     {% if is_incremental() %}
-        inner join recompute_from
+        inner join {{ recompute_window() }} as recompute_window
             on
-                sessions.agent_id = recompute_from.agent_id
-                and sessions.media = recompute_from.media
-                and sessions.start_ts >= recompute_from.recompute_from_ts
+                sessions.agent_id = recompute_window.agent_id
+                and sessions.media = recompute_window.media
+                and sessions.start_ts >= recompute_window.recompute_from_ts
                 and sessions.start_ts >= {{ recompute_floor }}
     {% endif %}
 ),

@@ -1,13 +1,19 @@
 {{
     config(
         unique_key='sm_res_session_fact_key',
-        incremental_strategy='delete+insert',
+        incremental_strategy='touched_keys',
+        pre_hook=[
+            "{{ save_recompute_window(agent_state_recompute_window(ref('int_agent_state__sessions'), 'media_name', 'session_start_ts')) }}",
+            "{{ save_touched_keys(agent_state_touched_keys(['sm_res_session_fact_key'], 'media_name', 'session_start_ts')) }}",
+        ],
+        indexes=[
+            {'columns': ['sm_res_state_fact_key'], 'unique': true},
+            {'columns': ['start_ts']},
+            {'columns': ['agent_id', 'media_name', 'session_start_ts']},
+            {'columns': ['last_landed_at']},
+            {'columns': ['sm_res_session_fact_key']},
+        ],
         post_hook=[
-            "create unique index if not exists {{ this.identifier }}__key on {{ this }} (sm_res_state_fact_key)",
-            "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
-            "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, media_name)",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "create index if not exists {{ this.identifier }}__session on {{ this }} (sm_res_session_fact_key)",
             "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media_name) where active_flag = 1",
             "{{ analyze_if_stale() }}",
         ]
@@ -16,9 +22,9 @@
 
 {#- SM_RES_STATE_FACT (GIM): the agent's displayed state per media, maximal runs tiling each
     session (priority AfterCallWork > NotReady > Busy > Ready), from
-    int_agent_state__state_intervals. Incremental like SM_RES_SESSION_FACT:
-    the sessions from the pair's recompute instant on are replaced by delete+insert by session
-    key (every session has rows). -#}
+    int_agent_state__state_intervals. Incremental like SM_RES_SESSION_FACT: the sessions from
+    the pair's recompute instant on are rebuilt; the touched keys are the sessions of the old
+    rows from there on. -#}
 
 {%- set start_ms = "cast(extract(epoch from intervals.start_ts) * 1000 as bigint)" %}
 {%- set session_start_ms = "cast(extract(epoch from intervals.session_start_ts) * 1000 as bigint)" %}
@@ -27,24 +33,21 @@
 -- depends_on: {{ ref('int_agent_state__busy_intervals') }}
 -- depends_on: {{ ref('int_agent_state__sessions') }}
 
+{%- set recompute_floor = agent_state_recompute_floor(
+    ref('int_agent_state__sessions'), 'media_name', 'session_start_ts'
+) %}
+
 with
-
-{% if is_incremental() %}
-
-    {% set recompute_floor = agent_state_recompute_floor(ref('int_agent_state__sessions'), 'media_name', 'session_start_ts') %}
-    {{ agent_state_recompute_from(ref('int_agent_state__sessions'), 'media_name', 'session_start_ts') }}
-
-{% endif %}
 
 intervals as (
     select intervals.*
     from {{ ref('int_agent_state__state_intervals') }} as intervals
     {% if is_incremental() %}
-        inner join recompute_from
+        inner join {{ recompute_window() }} as recompute_window
             on
-                intervals.agent_id = recompute_from.agent_id
-                and intervals.media = recompute_from.media
-                and intervals.session_start_ts >= recompute_from.recompute_from_ts
+                intervals.agent_id = recompute_window.agent_id
+                and intervals.media = recompute_window.media
+                and intervals.session_start_ts >= recompute_window.recompute_from_ts
                 and intervals.session_start_ts >= {{ recompute_floor }}
     {% endif %}
 ),

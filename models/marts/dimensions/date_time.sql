@@ -1,7 +1,7 @@
 {{
     config(
         materialized='table',
-        post_hook=["create unique index if not exists {{ this.identifier }}__key on {{ this }} (date_time_key)"]
+        indexes=[{'columns': ['date_time_key'], 'unique': true}],
     )
 }}
 

@@ -1,10 +1,8 @@
 {{
     config(
         materialized='table',
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__key on {{ this }} (group_key)",
-            "{{ analyze_if_stale() }}",
-        ]
+        indexes=[{'columns': ['group_key'], 'unique': true}],
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 

@@ -1,12 +1,12 @@
 {{
     config(
         materialized='table',
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__key on {{ this }} (resource_key)",
-            "create index if not exists {{ this.identifier }}__name on {{ this }} (resource_type, resource_name)",
-            "create index if not exists {{ this.identifier }}__cfg on {{ this }} (resource_cfg_type, resource_cfg_dbid)",
-            "{{ analyze_if_stale() }}",
-        ]
+        indexes=[
+            {'columns': ['resource_key'], 'unique': true},
+            {'columns': ['resource_type', 'resource_name']},
+            {'columns': ['resource_cfg_type', 'resource_cfg_dbid']},
+        ],
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 

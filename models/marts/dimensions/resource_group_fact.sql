@@ -1,16 +1,16 @@
 {{
     config(
         unique_key='resource_cfg_dbid',
-        incremental_strategy='delete+insert',
-        pre_hook=["{{ delete_touched('resource_cfg_dbid', touched_persons_for_bridge('AgentGroup', 'agent_groups')) }}"],
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__id on {{ this }} (resource_group_fact_key)",
-            "create index if not exists {{ this.identifier }}__resource on {{ this }} (resource_key, start_ts)",
-            "create index if not exists {{ this.identifier }}__group on {{ this }} (group_key, start_ts)",
-            "create index if not exists {{ this.identifier }}__person on {{ this }} (resource_cfg_dbid)",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "{{ analyze_if_stale() }}",
-        ]
+        incremental_strategy='touched_keys',
+        pre_hook="{{ save_touched_keys(touched_persons_for_bridge('AgentGroup', 'agent_groups')) }}",
+        indexes=[
+            {'columns': ['resource_group_fact_key'], 'unique': true},
+            {'columns': ['resource_key', 'start_ts']},
+            {'columns': ['group_key', 'start_ts']},
+            {'columns': ['resource_cfg_dbid']},
+            {'columns': ['last_landed_at']},
+        ],
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 
@@ -21,16 +21,13 @@
     kept in group_name). A membership ends at the first Person version without it, or at the
     Person's deletion; end_ts null while open. THE attribution rule is the doc block
     group_attribution_rule (models/marts/_infomart__docs.md).
-    Incremental per Person: the persons whose configuration (or key) changed, or whose versions
-    name a group whose configuration landed, since the last run are recomputed whole. -#}
+    Incremental per Person: the touched keys (macro touched_persons_for_bridge) are the persons
+    whose configuration (or key) changed, or whose versions name a group whose configuration
+    landed, since the last run; they are recomputed whole. -#}
 
 {%- set start_ms = 'cast(extract(epoch from spans.start_ts) * 1000 as bigint)' %}
 
 with
-
-touched_persons as (
-    {{ touched_persons_for_bridge('AgentGroup', 'agent_groups') }}
-),
 
 person_versions as (
     select
@@ -44,7 +41,9 @@ person_versions as (
     from {{ ref('int_config__history') }} as history
     where
         history.object_type = 'Person'
-        and history.dbid in (select touched_persons.dbid from touched_persons)
+        {% if is_incremental() %}
+            and history.dbid in (select touched.resource_cfg_dbid from {{ touched_keys() }} as touched)
+        {% endif %}
 ),
 
 persons as (
@@ -53,7 +52,11 @@ persons as (
         max(object_key) as resource_key,
         max(greatest(landed_at, key_landed_at)) as landed_at
     from {{ ref('int_config__names') }}
-    where object_type = 'Person' and dbid in (select touched_persons.dbid from touched_persons)
+    where
+        object_type = 'Person'
+        {% if is_incremental() %}
+            and dbid in (select touched.resource_cfg_dbid from {{ touched_keys() }} as touched)
+        {% endif %}
     group by dbid
 ),
 

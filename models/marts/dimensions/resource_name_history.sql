@@ -1,9 +1,9 @@
 {{
     config(
         materialized='table',
+        indexes=[{'columns': ['resource_key', 'valid_from']}],
         post_hook=[
-            "create index if not exists {{ this.identifier }}__key on {{ this }} (resource_key, valid_from)",
-            "create index if not exists {{ this.identifier }}__alias on {{ this }} (resource_type, resource_name, valid_from) where is_alias",
+            "create index on {{ this }} (resource_type, resource_name, valid_from) where is_alias",
             "{{ analyze_if_stale() }}",
         ]
     )
@@ -12,7 +12,10 @@
 {#- Every name every configured agent (user name), DN (number) and queue ever had, with its
     validity in configuration time and the one RESOURCE_KEY it stands for. A table: one row
     per name run of a resource, rebuilt from int_config__names (which is incremental) in one
-    pass; the facts resolve their names through its is_alias rows (macro renamed_resources). -#}
+    pass; the facts resolve their names through its is_alias rows (macro renamed_resources).
+    The partial index on the alias rows is a hook (dbt's indexes config has no predicate),
+    unnamed: the table is new at every build, and a fixed name would still be taken by the
+    previous table's index while dbt swaps the tables. -#}
 
 with
 

@@ -1,16 +1,16 @@
 {{
     config(
         unique_key='resource_cfg_dbid',
-        incremental_strategy='delete+insert',
-        pre_hook=["{{ delete_touched('resource_cfg_dbid', touched_persons_for_bridge('Skill', 'skills')) }}"],
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__id on {{ this }} (resource_skill_fact_key)",
-            "create index if not exists {{ this.identifier }}__resource on {{ this }} (resource_key, start_ts)",
-            "create index if not exists {{ this.identifier }}__skill on {{ this }} (skill_key, start_ts)",
-            "create index if not exists {{ this.identifier }}__person on {{ this }} (resource_cfg_dbid)",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "{{ analyze_if_stale() }}",
-        ]
+        incremental_strategy='touched_keys',
+        pre_hook="{{ save_touched_keys(touched_persons_for_bridge('Skill', 'skills')) }}",
+        indexes=[
+            {'columns': ['resource_skill_fact_key'], 'unique': true},
+            {'columns': ['resource_key', 'start_ts']},
+            {'columns': ['skill_key', 'start_ts']},
+            {'columns': ['resource_cfg_dbid']},
+            {'columns': ['last_landed_at']},
+        ],
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 
@@ -26,10 +26,6 @@
 
 with
 
-touched_persons as (
-    {{ touched_persons_for_bridge('Skill', 'skills') }}
-),
-
 person_versions as (
     select
         history.dbid,
@@ -42,7 +38,9 @@ person_versions as (
     from {{ ref('int_config__history') }} as history
     where
         history.object_type = 'Person'
-        and history.dbid in (select touched_persons.dbid from touched_persons)
+        {% if is_incremental() %}
+            and history.dbid in (select touched.resource_cfg_dbid from {{ touched_keys() }} as touched)
+        {% endif %}
 ),
 
 persons as (
@@ -51,7 +49,11 @@ persons as (
         max(object_key) as resource_key,
         max(greatest(landed_at, key_landed_at)) as landed_at
     from {{ ref('int_config__names') }}
-    where object_type = 'Person' and dbid in (select touched_persons.dbid from touched_persons)
+    where
+        object_type = 'Person'
+        {% if is_incremental() %}
+            and dbid in (select touched.resource_cfg_dbid from {{ touched_keys() }} as touched)
+        {% endif %}
     group by dbid
 ),
 

@@ -1,12 +1,13 @@
 {{
     config(
         unique_key='resource_state_reason_key',
-        incremental_strategy='delete+insert',
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__key on {{ this }} (resource_state_reason_key)",
-            "create index if not exists {{ this.identifier }}__seen_landed_at on {{ this }} (seen_landed_at)",
-            "{{ analyze_if_stale() }}",
-        ]
+        incremental_strategy='touched_keys',
+        pre_hook="{{ save_touched_keys('select resource_state_reason_key from ' ~ this) }}",
+        indexes=[
+            {'columns': ['resource_state_reason_key'], 'unique': true},
+            {'columns': ['seen_landed_at']},
+        ],
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 
@@ -17,7 +18,8 @@
     (a null reason_code is its own member). The reason's name comes from the action code
     whose code is the reason code, else whose name is it (the simulator sends names). Small:
     every run recomputes all rows from the pairs already kept, the pairs in newly landed
-    events and the action codes, which gives the rows of a full rebuild. -#}
+    events and the action codes, so every old row is a touched key (a pair configured by an
+    action code that has changed since goes), which gives the rows of a full rebuild. -#}
 
 with
 

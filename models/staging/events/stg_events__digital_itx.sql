@@ -2,7 +2,13 @@
     config(
         unique_key='event_id',
         incremental_strategy='delete+insert',
-        post_hook=["{{ event_indexes(['itx_id']) }}"]
+        indexes=[
+            {'columns': ['event_id'], 'unique': true},
+            {'columns': ['event_ts']},
+            {'columns': ['landed_at']},
+            {'columns': ['itx_id', 'event_ts']},
+        ],
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 

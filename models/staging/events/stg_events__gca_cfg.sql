@@ -2,7 +2,13 @@
     config(
         unique_key='event_id',
         incremental_strategy='delete+insert',
-        post_hook=["{{ event_indexes(['dbid']) }}"]
+        indexes=[
+            {'columns': ['event_id'], 'unique': true},
+            {'columns': ['event_ts']},
+            {'columns': ['landed_at']},
+            {'columns': ['dbid', 'event_ts']},
+        ],
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 

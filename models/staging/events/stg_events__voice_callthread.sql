@@ -2,7 +2,14 @@
     config(
         unique_key='event_id',
         incremental_strategy='delete+insert',
-        post_hook=["{{ event_indexes(['call_id', 'thread_id']) }}"]
+        indexes=[
+            {'columns': ['event_id'], 'unique': true},
+            {'columns': ['event_ts']},
+            {'columns': ['landed_at']},
+            {'columns': ['call_id', 'event_ts']},
+            {'columns': ['thread_id', 'event_ts']},
+        ],
+        post_hook="{{ analyze_if_stale() }}",
     )
 }}
 
