@@ -30,7 +30,7 @@ from rich.table import Table
 from infomart import embedded
 from infomart.cli_config import config_adapter, config_db_app
 from infomart.settings import LOGICAL_TOPICS, Settings, SettingsError, load_settings
-from infomart.transform import TransformError, transform
+from infomart.transform import TransformError, TransformResult, transform
 
 app = typer.Typer(
     help="Open contact-center Info Mart: events in, PostgreSQL facts out.",
@@ -406,7 +406,7 @@ def run(
             stats = ingester.run(until_drained=True)
             metrics.KAFKA_LAG.set(ingester.remaining())
             try:
-                result = transform(settings, dsn, tests=tests)
+                result = transform(settings, dsn, tests=tests, only_changed=True)
             except TransformError as exc:
                 console.print(f"[red]cycle {n}: transform failed[/red]: {exc}")
             else:
@@ -414,14 +414,32 @@ def run(
                 metrics.LAST_CYCLE_TS.set(time.time())
                 console.print(
                     f"cycle {n}: {stats.total:,} events landed, {stats.rejects:,} rejected, "
-                    f"{len(result.nodes)} dbt nodes in {result.seconds:.1f} s "
-                    f"(cycle {time.monotonic() - started:.1f} s)"
+                    f"{_built(result)}, {len(result.nodes)} dbt nodes in {result.seconds:.1f} s "
+                    f"(freshness {result.freshness_seconds:.1f} s, cycle {time.monotonic() - started:.1f} s)"
                 )
+                console.print(f"    {_freshness_line(result)}")
             if cycles and n >= cycles:
                 break
             ingester.stop.wait(settings.cycle_seconds)
     finally:
         ingester.close()
+
+
+def _built(result: TransformResult) -> str:
+    if result.built_sources is None:
+        return "built everything"
+    if not result.built_sources:
+        return "no new rows: nothing to build"
+    return f"new rows in {', '.join(result.built_sources)}"
+
+
+def _freshness_line(result: TransformResult) -> str:
+    """Each source's latest landed_at (dbt source freshness), as of this cycle."""
+    parts = []
+    for name, source in sorted(result.sources.items()):
+        loaded = source.max_loaded_at.strftime("%Y-%m-%d %H:%M:%S") if source.max_loaded_at else "empty"
+        parts.append(f"{name} {loaded} ({source.status})")
+    return "sources: " + ("; ".join(parts) or "not measured")
 
 
 # ------------------------------------------------------------------ demo

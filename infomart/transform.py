@@ -2,19 +2,26 @@
 
 The checked-in ``profiles.yml`` reads the standard libpq variables (PGHOST, PGPORT, ...);
 here they are set from the DSN, so the same project also runs with a plain ``dbt build``.
+
+Every transform first runs ``dbt source freshness`` (see :mod:`infomart.freshness`). With
+``only_changed`` (the cycles of ``infomart run``) it then builds only the sources with new rows and
+everything downstream of them, and nothing at all when no source has new rows; the first cycle, a
+changed project and a full refresh build everything. Only a build that succeeded saves the state
+the next cycle compares with.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
 
-from infomart import metrics
+from infomart import freshness, metrics
 from infomart.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -39,6 +46,11 @@ class TransformResult:
     success: bool
     seconds: float
     nodes: list[NodeResult] = field(default_factory=list)
+    #: per source table, as ``dbt source freshness`` measured it before the build
+    sources: dict[str, freshness.SourceFreshness] = field(default_factory=dict)
+    #: the source tables whose models were built; None: everything was built
+    built_sources: list[str] | None = None
+    freshness_seconds: float = 0.0
 
     def failures(self) -> list[NodeResult]:
         return [n for n in self.nodes if n.status in {"error", "fail", "runtime error"}]
@@ -129,6 +141,26 @@ def run_dbt(
     return result
 
 
+def _freshness(
+    settings: Settings, dsn: str, output: Path
+) -> tuple[dict[str, freshness.SourceFreshness], bool]:
+    """Run ``dbt source freshness`` into `output`; (results, whether every source was measured)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.unlink(missing_ok=True)
+    try:
+        run_dbt(settings, dsn, ["source", "freshness", "--output", str(output)])
+        complete = True
+    except TransformError:  # e.g. no raw tables yet; the sources measured are still in the artifact
+        complete = False
+    sources = freshness.read_sources(output)
+    for name, source in sources.items():
+        if source.max_loaded_at is not None:
+            metrics.SOURCE_MAX_LOADED_AT.labels(name).set(source.max_loaded_at.timestamp())
+        if source.age_seconds is not None:
+            metrics.SOURCE_AGE.labels(name).set(source.age_seconds)
+    return sources, complete
+
+
 def transform(
     settings: Settings,
     dsn: str,
@@ -136,10 +168,48 @@ def transform(
     tests: bool = True,
     on_node: NodeCallback | None = None,
     quiet: bool = True,
+    only_changed: bool = False,
 ) -> TransformResult:
-    """Build the models (and run their data tests unless ``tests`` is False)."""
+    """Build the models (and run their data tests unless ``tests`` is False).
+
+    With ``only_changed`` (a cycle) ``dbt source freshness`` runs first, and only the models
+    downstream of sources with new rows are built, nothing when there are none; with no saved
+    state yet, a changed project or ``full_refresh`` everything is built. Either way a build that
+    succeeded saves the freshness results as the state the next cycle compares with.
+    """
     # build runs seeds, snapshots and models in dependency order; without tests it skips only tests
     args = ["build"] if tests else ["build", "--exclude-resource-type", "test", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")
-    return run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet)
+    if not only_changed:
+        return run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet)
+
+    check_project()
+    home = settings.home
+    current = home / "dbt" / "cycle" / "sources.json"
+    previous = freshness.state_dir(home) / "sources.json"
+    fingerprint = freshness.project_fingerprint(PROJECT_DIR, dbt_vars(settings))
+
+    started = time.monotonic()
+    clock_before, open_before = freshness.open_write_transactions(dsn)
+    sources, complete = _freshness(settings, dsn, current)
+    _, open_after = freshness.open_write_transactions(dsn)
+    freshness_seconds = time.monotonic() - started
+    # rows an open transaction commits later carry its start as landed_at: keep them fresher next time
+    not_after = min(t for t in (clock_before, open_before, open_after) if t is not None)
+
+    built: list[str] | None = None  # None: everything
+    if not full_refresh and complete and freshness.saved_fingerprint(home) == fingerprint:
+        built = freshness.fresher_sources(current, previous)
+    for name in sources:
+        metrics.SOURCE_FRESHER.labels(name).set(1 if built is None or name in built else 0)
+    if built == []:  # no source has new rows: no dbt build at all
+        freshness.save_state(home, current, fingerprint, not_after)
+        return TransformResult(True, 0.0, [], sources, [], freshness_seconds)
+
+    if built is not None:
+        args += ["--select", *(f"source:events.{name}+" for name in built)]
+    result = run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet)  # raises if the build failed
+    freshness.save_state(home, current, fingerprint, not_after)
+    result.sources, result.built_sources, result.freshness_seconds = sources, built, freshness_seconds
+    return result
