@@ -415,9 +415,10 @@ def run(
                 console.print(
                     f"cycle {n}: {stats.total:,} events landed, {stats.rejects:,} rejected, "
                     f"{_built(result)}, {len(result.nodes)} dbt nodes in {result.seconds:.1f} s "
-                    f"(freshness {result.freshness_seconds:.1f} s, cycle {time.monotonic() - started:.1f} s)"
+                    f"(freshness {result.freshness_seconds:.1f} s, cycle {time.monotonic() - started:.1f} s)",
+                    soft_wrap=True,
                 )
-                console.print(f"    {_freshness_line(result)}")
+                console.print(f"    {_freshness_line(result)}", soft_wrap=True)
             if cycles and n >= cycles:
                 break
             ingester.stop.wait(settings.cycle_seconds)
@@ -437,8 +438,10 @@ def _freshness_line(result: TransformResult) -> str:
     """Each source's latest landed_at (dbt source freshness), as of this cycle."""
     parts = []
     for name, source in sorted(result.sources.items()):
-        loaded = source.max_loaded_at.strftime("%Y-%m-%d %H:%M:%S") if source.max_loaded_at else "empty"
-        parts.append(f"{name} {loaded} ({source.status})")
+        if source.max_loaded_at is None:
+            parts.append(f"{name} {'empty' if source.status != 'runtime error' else 'not measured'}")
+        else:
+            parts.append(f"{name} {source.max_loaded_at:%Y-%m-%d %H:%M:%S} ({source.status})")
     return "sources: " + ("; ".join(parts) or "not measured")
 
 
