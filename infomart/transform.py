@@ -89,11 +89,17 @@ NodeCallback = Callable[[str, str], None]  # node name, status
 
 
 def run_dbt(
-    settings: Settings, dsn: str, args: list[str], on_node: NodeCallback | None = None, quiet: bool = True
+    settings: Settings,
+    dsn: str,
+    args: list[str],
+    on_node: NodeCallback | None = None,
+    quiet: bool = True,
+    manifest: object | None = None,
 ) -> TransformResult:
     """Run one dbt command (e.g. ["build"], ["run", "--full-refresh"]) in-process.
 
-    With ``quiet`` dbt's own log is silenced and ``on_node`` is told of every finished node.
+    With ``quiet`` dbt's own log is silenced and ``on_node`` is told of every finished node. A
+    ``manifest`` parsed earlier (:func:`parsed_manifest`) saves dbt from parsing the project again.
     """
     from dbt.cli.main import dbtRunner
 
@@ -115,7 +121,7 @@ def run_dbt(
             on_node(event.data.node_info.node_name, event.data.run_result.status)
 
     with metrics.TRANSFORM_SECONDS.time():
-        res = dbtRunner(callbacks=[callback]).invoke(full_args)
+        res = dbtRunner(manifest=manifest, callbacks=[callback]).invoke(full_args)  # type: ignore[arg-type]
     nodes: list[NodeResult] = []
     seconds = 0.0
     if res.result is not None and hasattr(res.result, "results"):
@@ -141,14 +147,33 @@ def run_dbt(
     return result
 
 
+_MANIFESTS: dict[str, object] = {}  # (project fingerprint, dbt environment) -> parsed manifest
+
+
+def parsed_manifest(settings: Settings, dsn: str, fingerprint: str) -> object | None:
+    """The project parsed once per process, fingerprint and database: cycles do not parse it again."""
+    from dbt.cli.main import dbtRunner
+
+    key = json.dumps([fingerprint, dbt_env(dsn, settings)], sort_keys=True)
+    if key not in _MANIFESTS:
+        os.environ.update(dbt_env(dsn, settings))
+        project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+        res = dbtRunner().invoke(["parse", *project, "--vars", dbt_vars(settings), "--log-level", "none"])
+        if not res.success or res.result is None:
+            return None  # the commands will parse (and report the problem) themselves
+        _MANIFESTS.clear()  # keep one: a long-running process serves one database
+        _MANIFESTS[key] = res.result
+    return _MANIFESTS[key]
+
+
 def _freshness(
-    settings: Settings, dsn: str, output: Path
+    settings: Settings, dsn: str, output: Path, manifest: object | None
 ) -> tuple[dict[str, freshness.SourceFreshness], bool]:
     """Run ``dbt source freshness`` into `output`; (results, whether every source was measured)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     output.unlink(missing_ok=True)
     try:
-        run_dbt(settings, dsn, ["source", "freshness", "--output", str(output)])
+        run_dbt(settings, dsn, ["source", "freshness", "--output", str(output)], manifest=manifest)
         complete = True
     except TransformError:  # e.g. no raw tables yet; the sources measured are still in the artifact
         complete = False
@@ -190,9 +215,10 @@ def transform(
     previous = freshness.state_dir(home) / "sources.json"
     fingerprint = freshness.project_fingerprint(PROJECT_DIR, dbt_vars(settings))
 
+    manifest = parsed_manifest(settings, dsn, fingerprint)
     started = time.monotonic()
     clock_before, open_before = freshness.open_write_transactions(dsn)
-    sources, complete = _freshness(settings, dsn, current)
+    sources, complete = _freshness(settings, dsn, current, manifest)
     _, open_after = freshness.open_write_transactions(dsn)
     freshness_seconds = time.monotonic() - started
     # rows an open transaction commits later carry its start as landed_at: keep them fresher next time
@@ -209,7 +235,8 @@ def transform(
 
     if built is not None:
         args += ["--select", *(f"source:events.{name}+" for name in built)]
-    result = run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet)  # raises if the build failed
+    # raises if the build failed
+    result = run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet, manifest=manifest)
     freshness.save_state(home, current, fingerprint, not_after)
     result.sources, result.built_sources, result.freshness_seconds = sources, built, freshness_seconds
     return result
