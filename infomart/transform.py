@@ -96,13 +96,15 @@ def run_dbt(
     quiet: bool = True,
     manifest: object | None = None,
     artifact: Path | None = None,
+    metered: bool = True,
 ) -> TransformResult:
     """Run one dbt command (e.g. ["build"], ["run", "--full-refresh"]) in-process.
 
     With ``quiet`` dbt's own log is silenced and ``on_node`` is told of every finished node. A
     ``manifest`` parsed earlier (:func:`parsed_manifest`) saves dbt from parsing the project again.
     With ``artifact`` the command's result artifact (e.g. ``sources.json``) is written there, and
-    dbt writes no artifacts of its own (no manifest.json: a cycle's largest fixed cost).
+    dbt writes no artifacts of its own (no manifest.json: a cycle's largest fixed cost). Only a
+    ``metered`` command counts in the transform metrics (duration, failures).
     """
     from dbt.cli.main import dbtRunner
 
@@ -124,8 +126,10 @@ def run_dbt(
         if on_node and event.info.name == "NodeFinished":
             on_node(event.data.node_info.node_name, event.data.run_result.status)
 
-    with metrics.TRANSFORM_SECONDS.time():
-        res = dbtRunner(manifest=manifest, callbacks=[callback]).invoke(full_args)  # type: ignore[arg-type]
+    started = time.monotonic()
+    res = dbtRunner(manifest=manifest, callbacks=[callback]).invoke(full_args)  # type: ignore[arg-type]
+    if metered:
+        metrics.TRANSFORM_SECONDS.observe(time.monotonic() - started)
     nodes: list[NodeResult] = []
     seconds = 0.0
     if res.result is not None and hasattr(res.result, "results"):
@@ -146,7 +150,8 @@ def run_dbt(
         res.result.write(str(artifact))  # type: ignore[union-attr]
     result = TransformResult(success=bool(res.success), seconds=seconds, nodes=nodes)
     if not result.success:
-        metrics.TRANSFORM_FAILURES.inc()
+        if metered:
+            metrics.TRANSFORM_FAILURES.inc()
         failed = result.failures()
         detail = "; ".join(f"{n.name}: {n.message}" for n in failed[:10]) or str(res.exception)
         raise TransformError(f"dbt {' '.join(args)} failed: {detail}")
@@ -179,7 +184,7 @@ def _freshness(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.unlink(missing_ok=True)
     try:
-        run_dbt(settings, dsn, ["source", "freshness"], manifest=manifest, artifact=output)
+        run_dbt(settings, dsn, ["source", "freshness"], manifest=manifest, artifact=output, metered=False)
         complete = True
     except TransformError:  # e.g. no raw tables yet; the sources measured are still in the artifact
         complete = False
