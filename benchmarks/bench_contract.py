@@ -1,28 +1,41 @@
-"""Micro-benchmark of ``ingest.contract.Contract.check`` on one core.
+"""Micro-benchmark of ``ingest.contract.Contract.check`` on one core, against other validators.
 
 Builds ~200k varied valid events (a realistic mix: voice call lifecycles dominate, then agent states,
-digital interactions, outbound and a few configuration changes) as raw bytes, then times ``check`` over
-all of them and prints events/s (best of several rounds).
+digital interactions, outbound and a few configuration changes) as raw bytes, then times each validator
+over all of them and prints events/s (best of several rounds):
 
-    python benchmarks/bench_contract.py [--events 200000] [--rounds 5]
+* ``Contract.check``: the shipped validator (jsonschema-rs plus the contract's own checks);
+* ``Contract.check at REV`` (``--against REV``): the contract package of another commit, e.g. the
+  commit before the validator moved to jsonschema-rs;
+* ``schema only: <library>``: parse with orjson and validate envelope + type schema with jsonschema-rs,
+  fastjsonschema or jsonschema (libraries that are installed), without the contract's own checks.
+
+    python benchmarks/bench_contract.py [--events 200000] [--rounds 5] [--against REV] [--libraries]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import io
+import json
 import random
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
 
 import orjson
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-from ingest.contract import Contract
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+from ingest.contract import SCHEMA_DIR, TOPIC_TYPES, TOPICS, Contract  # noqa: E402
 
 TENANT = "t1"
 MEDIA = ["chat", "email", "sms", "social", "workitem"]
@@ -259,12 +272,104 @@ def build(total: int, seed: int = 7) -> list[tuple[str, bytes]]:
     return events[:total]
 
 
+Check = Callable[[str, bytes], bool]  # (topic, raw) -> accepted
+
+
+def contract_at(rev: str) -> Check:
+    """``Contract.check`` of the contract package at git revision `rev` (imported from a temp folder)."""
+    tar = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "ingest/contract"], check=True, capture_output=True
+    ).stdout
+    folder = Path(tempfile.mkdtemp(prefix="contract-"))
+    with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+        archive.extractall(folder, filter="data")
+    package = folder / "ingest" / "contract"
+    spec = importlib.util.spec_from_file_location(
+        "contract_at_rev", package / "__init__.py", submodule_search_locations=[str(package)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    check = module.Contract(TENANT).check
+    return lambda topic, raw: check(topic, raw)[1] is None
+
+
+def schema_only(library: str) -> Check | None:
+    """orjson + envelope and type schema in one validator of `library`; None if it is not installed."""
+    if importlib.util.find_spec(library) is None:
+        return None
+
+    def load(rel: str) -> dict[str, object]:
+        return json.loads((SCHEMA_DIR / rel).read_text(encoding="utf-8"))
+
+    envelope = load("envelope.json")
+    schemas = {
+        (topic, name): {"allOf": [envelope, load(f"{topic}/{name}.json")]}
+        for topic in TOPICS
+        for name in TOPIC_TYPES[topic]
+    }
+    if library == "jsonschema_rs":
+        import jsonschema_rs
+
+        rs = {key: jsonschema_rs.Draft7Validator(schema).is_valid for key, schema in schemas.items()}
+
+        def check_rs(topic: str, raw: bytes) -> bool:
+            event = orjson.loads(raw)
+            return rs[topic, event["type"]](event)
+
+        return check_rs
+    if library == "fastjsonschema":
+        import fastjsonschema
+
+        fj = {key: fastjsonschema.compile(schema) for key, schema in schemas.items()}
+
+        def check_fj(topic: str, raw: bytes) -> bool:
+            event = orjson.loads(raw)
+            try:
+                fj[topic, event["type"]](event)
+            except fastjsonschema.JsonSchemaValueException:
+                return False
+            return True
+
+        return check_fj
+    import jsonschema
+
+    js = {key: jsonschema.Draft7Validator(schema).is_valid for key, schema in schemas.items()}
+
+    def check_js(topic: str, raw: bytes) -> bool:
+        event = orjson.loads(raw)
+        return js[topic, event["type"]](event)
+
+    return check_js
+
+
+def measure(name: str, check: Check, events: list[tuple[str, bytes]], rounds: int) -> float:
+    """Best events/s over `rounds` (after one correctness and warm-up pass)."""
+    for topic, raw in events:
+        if not check(topic, raw):
+            raise SystemExit(f"{name}: unexpected reject of {raw!r}")
+    best = float("inf")
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for topic, raw in events:
+            check(topic, raw)
+        best = min(best, time.perf_counter() - t0)
+    rate = len(events) / best
+    print(f"{name:<40} {rate:>10,.0f} events/s {best / len(events) * 1e6:>7.2f} us/event")
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--against", metavar="REV", help="also time Contract.check at this git revision")
+    parser.add_argument(
+        "--libraries", action="store_true", help="also time schema-only validation per library"
+    )
     args = parser.parse_args()
 
     events = build(args.events)
@@ -275,21 +380,19 @@ def main() -> None:
     t0 = time.perf_counter()
     contract = Contract(TENANT)
     print(f"Contract construction (schema compilation): {(time.perf_counter() - t0) * 1000:.0f} ms")
-    check = contract.check
-    for topic, raw in events:  # correctness + warm-up
-        _, reason = check(topic, raw)
-        if reason is not None:
-            raise SystemExit(f"unexpected reject: {reason}: {raw!r}")
-
-    best = float("inf")
-    for r in range(args.rounds):
-        t0 = time.perf_counter()
-        for topic, raw in events:
-            check(topic, raw)
-        elapsed = time.perf_counter() - t0
-        best = min(best, elapsed)
-        print(f"round {r + 1}: {len(events) / elapsed:,.0f} events/s")
-    print(f"best: {len(events) / best:,.0f} events/s ({best / len(events) * 1e6:.2f} us/event)")
+    shipped = contract.check
+    measure("Contract.check", lambda topic, raw: shipped(topic, raw)[1] is None, events, args.rounds)
+    if args.against:
+        measure(f"Contract.check at {args.against}", contract_at(args.against), events, args.rounds)
+    if args.libraries:
+        measure("orjson.loads alone (floor)", lambda topic, raw: orjson.loads(raw) is not None, events, 1)
+        for library in ("jsonschema_rs", "fastjsonschema", "jsonschema"):
+            check = schema_only(library)
+            if check is None:
+                print(f"schema only: {library:<27} not installed")
+                continue
+            rounds = 1 if library == "jsonschema" else args.rounds  # pure Python: one round is enough
+            measure(f"schema only: {library}", check, events, rounds)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,9 @@ from rich.table import Table
 
 from infomart import embedded
 from infomart.cli_config import config_adapter, config_db_app
+from infomart.retry import wait_for
 from infomart.settings import LOGICAL_TOPICS, Settings, SettingsError, load_settings
-from infomart.transform import TransformError, transform
+from infomart.transform import TransformError, TransformResult, transform
 
 app = typer.Typer(
     help="Open contact-center Info Mart: events in, PostgreSQL facts out.",
@@ -63,12 +64,18 @@ def _fail(msg: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _dsn(settings: Settings) -> str:
-    try:
+def _dsn(settings: Settings, wait: bool = False) -> str:
+    """The PostgreSQL DSN, checked; with `wait` (services) retried for INFOMART_STARTUP_WAIT_SECONDS."""
+
+    def connect() -> str:
         dsn = embedded.resolve_pg_dsn(settings)
         with psycopg.connect(dsn, connect_timeout=10) as conn:
             conn.execute("select 1")
         return dsn
+
+    seconds = settings.startup_wait_seconds if wait and not settings.embedded_pg else 0
+    try:
+        return wait_for("PostgreSQL", connect, seconds, retry_on=(psycopg.OperationalError,))
     except Exception as exc:
         where = "the embedded PostgreSQL" if settings.embedded_pg else "INFOMART_PG_DSN"
         raise _fail(f"cannot connect to PostgreSQL ({where}): {exc}") from None
@@ -296,10 +303,24 @@ def _print_counts(title: str, counts: dict[str, int]) -> None:
 
 
 # ------------------------------------------------------------------ ingest
-def _ingest_kafka(settings: Settings, dsn: str, follow: bool, progress: Progress):  # type: ignore[no-untyped-def]
+def _kafka_ingester(settings: Settings, dsn: str, wait: bool):  # type: ignore[no-untyped-def]
+    """A Kafka ingester; with `wait` (services) its connections are retried at start."""
+    from kafka.errors import KafkaError
+
     from ingest.kafka_ingester import KafkaIngester
 
-    ingester = KafkaIngester(settings, dsn, _bootstrap(settings))
+    bootstrap = _bootstrap(settings)
+    seconds = settings.startup_wait_seconds if wait and settings.kafka_bootstrap_servers else 0
+    return wait_for(
+        f"the Kafka broker {bootstrap}",
+        lambda: KafkaIngester(settings, dsn, bootstrap),
+        seconds,
+        retry_on=(KafkaError, psycopg.OperationalError),
+    )
+
+
+def _ingest_kafka(settings: Settings, dsn: str, follow: bool, progress: Progress):  # type: ignore[no-untyped-def]
+    ingester = _kafka_ingester(settings, dsn, wait=follow)
     task = progress.add_task("ingesting from Kafka", total=None, info="")
 
     def on_progress(stats, remaining: int | None) -> None:  # type: ignore[no-untyped-def]
@@ -333,7 +354,7 @@ def ingest_kafka(
 ) -> None:
     """Consume the six topics into the raw tables (offsets stored in PostgreSQL)."""
     settings = _settings()
-    dsn = _dsn(settings)
+    dsn = _dsn(settings, wait=follow)
     with _progress() as progress:
         stats = _ingest_kafka(settings, dsn, follow, progress)
     _print_counts("events landed from Kafka", {t: stats.events.get(t, 0) for t in LOGICAL_TOPICS})
@@ -460,14 +481,13 @@ def run(
     from prometheus_client import start_http_server
 
     from infomart import metrics
-    from ingest.kafka_ingester import KafkaIngester
 
     settings = _settings()
-    dsn = _dsn(settings)
+    dsn = _dsn(settings, wait=True)
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
         console.print(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
-    ingester = KafkaIngester(settings, dsn, _bootstrap(settings))
+    ingester = _kafka_ingester(settings, dsn, wait=True)
     _stop_on_signals(ingester.stop)
     n = 0
     try:
@@ -477,7 +497,7 @@ def run(
             stats = ingester.run(until_drained=True)
             metrics.KAFKA_LAG.set(ingester.remaining())
             try:
-                result = transform(settings, dsn, tests=tests)
+                result = transform(settings, dsn, tests=tests, only_changed=True)
             except TransformError as exc:
                 console.print(f"[red]cycle {n}: transform failed[/red]: {exc}")
             else:
@@ -485,14 +505,35 @@ def run(
                 metrics.LAST_CYCLE_TS.set(time.time())
                 console.print(
                     f"cycle {n}: {stats.total:,} events landed, {stats.rejects:,} rejected, "
-                    f"{len(result.nodes)} dbt nodes in {result.seconds:.1f} s "
-                    f"(cycle {time.monotonic() - started:.1f} s)"
+                    f"{_built(result)}, {len(result.nodes)} dbt nodes in {result.seconds:.1f} s "
+                    f"(freshness {result.freshness_seconds:.1f} s, cycle {time.monotonic() - started:.1f} s)",
+                    soft_wrap=True,
                 )
+                console.print(f"    {_freshness_line(result)}", soft_wrap=True)
             if cycles and n >= cycles:
                 break
             ingester.stop.wait(settings.cycle_seconds)
     finally:
         ingester.close()
+
+
+def _built(result: TransformResult) -> str:
+    if result.built_sources is None:
+        return "built everything"
+    if not result.built_sources:
+        return "no new rows: nothing to build"
+    return f"new rows in {', '.join(result.built_sources)}"
+
+
+def _freshness_line(result: TransformResult) -> str:
+    """Each source's latest landed_at (dbt source freshness), as of this cycle."""
+    parts = []
+    for name, source in sorted(result.sources.items()):
+        if source.max_loaded_at is None:
+            parts.append(f"{name} {'empty' if source.status != 'runtime error' else 'not measured'}")
+        else:
+            parts.append(f"{name} {source.max_loaded_at:%Y-%m-%d %H:%M:%S} ({source.status})")
+    return "sources: " + ("; ".join(parts) or "not measured")
 
 
 # ------------------------------------------------------------------ demo

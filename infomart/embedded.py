@@ -21,6 +21,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import psycopg
 from psycopg import sql
 
@@ -140,12 +141,20 @@ def start_tansu(port: int | None = None, log_file: Path | None = None) -> tuple[
     return proc, Broker(proc.pid, port)
 
 
-def _alive(pid: int) -> bool:
+def _started_at(pid: int) -> float | None:
+    """When process `pid` started (psutil), or None if there is no such live process."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+        proc = psutil.Process(pid)
+        return None if proc.status() == psutil.STATUS_ZOMBIE else proc.create_time()
+    except psutil.Error:
+        return None
+
+
+def _is_recorded_broker(info: dict[str, float]) -> bool:
+    """The process recorded in tansu.json still runs: same pid *and* same start time (pids are reused)."""
+    started = _started_at(int(info["pid"]))
+    recorded = info.get("started")
+    return started is not None and (recorded is None or abs(started - recorded) < 0.01)
 
 
 def ensure_embedded_kafka(home: Path) -> str:
@@ -154,10 +163,11 @@ def ensure_embedded_kafka(home: Path) -> str:
     state = home / "tansu.json"
     if state.exists():
         info = json.loads(state.read_text())
-        if _alive(info["pid"]) and _port_open(info["port"]):
+        if _is_recorded_broker(info) and _port_open(info["port"]):
             return Broker(info["pid"], info["port"]).bootstrap
     _, broker = start_tansu(log_file=home / "tansu.log")
-    state.write_text(json.dumps({"pid": broker.pid, "port": broker.port}))
+    started = _started_at(broker.pid)
+    state.write_text(json.dumps({"pid": broker.pid, "port": broker.port, "started": started}))
     log.info("started embedded Kafka-compatible broker (tansu) on %s", broker.bootstrap)
     return broker.bootstrap
 
@@ -168,7 +178,7 @@ def stop_embedded_kafka(home: Path) -> bool:
         return False
     info = json.loads(state.read_text())
     state.unlink()
-    if _alive(info["pid"]):
+    if _is_recorded_broker(info):  # never signal an unrelated process that reused the pid
         os.kill(info["pid"], signal.SIGTERM)
         return True
     return False

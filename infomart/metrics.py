@@ -17,3 +17,18 @@ TRANSFORM_SECONDS = Histogram(
 TRANSFORM_FAILURES = Counter("infomart_transform_failures", "dbt transforms that failed")
 CYCLES = Counter("infomart_cycles", "Completed ingest+transform cycles")
 LAST_CYCLE_TS = Gauge("infomart_last_cycle_timestamp_seconds", "Unix time the last cycle completed")
+SOURCE_MAX_LOADED_AT = Gauge(
+    "infomart_source_max_loaded_at_timestamp_seconds",
+    "Latest landed_at of a source table (dbt source freshness), Unix time",
+    ["source"],
+)
+SOURCE_AGE = Gauge(
+    "infomart_source_freshness_age_seconds",
+    "Time from a source table's latest landed_at to the freshness check",
+    ["source"],
+)
+SOURCE_FRESHER = Gauge(
+    "infomart_source_fresher",
+    "1 when the last transform built the models of this source table (it had new rows), else 0",
+    ["source"],
+)

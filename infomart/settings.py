@@ -142,6 +142,11 @@ class Settings(BaseSettings):
         description="Incremental staging re-reads raw rows landed this long before its high-water mark.",
     )
     cycle_seconds: int = Field(default=60, ge=1, description="Pause between cycles of `infomart run`.")
+    startup_wait_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="How long `infomart run` and `ingest kafka --follow` retry their first connections.",
+    )
     metrics_host: str = Field(default="127.0.0.1", description="Address the Prometheus endpoint binds to.")
     metrics_port: int = Field(
         default=9249, ge=0, le=65535, description="Prometheus port of `infomart run` (0: off)."

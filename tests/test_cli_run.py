@@ -48,14 +48,22 @@ def test_run_one_cycle_lands_transforms_and_serves_metrics(
     producer.close()
     port = free_port()
     _env_for(settings, monkeypatch, port)
-    result = CliRunner().invoke(app, ["run", "--cycles", "1"])
+    monkeypatch.setenv("INFOMART_CYCLE_SECONDS", "1")
+    result = CliRunner().invoke(app, ["run", "--cycles", "2"])
     assert result.exit_code == 0, result.output
-    assert "cycle 1: 1 events landed, 1 rejected" in result.output
+    assert "cycle 1: 1 events landed, 1 rejected, built everything" in result.output
+    # Nothing new: freshness only, no dbt build.
+    assert "cycle 2: 0 events landed, 0 rejected, no new rows: nothing to build, 0 dbt nodes" in result.output
+    assert "sources: digital_agentstate empty; digital_itx empty; gca_cfg empty" in result.output
+    assert "voice_agentstate 20" in result.output
     assert count(settings.pg_dsn, "select count(*) from staging.stg_events__voice_agentstate") == 1  # type: ignore[arg-type]
     body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     assert 'infomart_events_landed_total{origin="kafka",topic="voice-agentstate"}' in body
     assert 'infomart_events_rejected_total{reason="invalid_json",topic="voice-agentstate"}' in body
-    assert "infomart_cycles_total" in body
+    assert "infomart_cycles_total 2.0" in body
+    assert 'infomart_source_fresher{source="voice_agentstate"} 0.0' in body  # the idle cycle built nothing
+    assert 'infomart_source_max_loaded_at_timestamp_seconds{source="voice_agentstate"}' in body
+    assert 'infomart_source_freshness_age_seconds{source="voice_agentstate"}' in body
 
 
 def test_plain_dbt_build_with_libpq_variables(settings: Settings, events: EventFactory, tmp_path: Path):

@@ -1,0 +1,196 @@
+"""A cycle builds only what changed: `dbt source freshness`, then the models downstream of the
+sources with new rows (infomart/freshness.py, transform(only_changed=True))."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+import psycopg
+import pytest
+
+from infomart.freshness import state_dir
+from infomart.settings import Settings
+from infomart.transform import TransformError, TransformResult, transform
+from ingest.landing import ensure_raw_schema
+from tests.conftest import EventFactory, count
+
+# Models of each side: built when their source has new rows, left alone when another source has.
+CALL_MODELS = {"stg_events__voice_callthread", "int_voice__calls", "int_voice__parties", "interaction_fact"}
+NOT_DOWNSTREAM_OF_CALLS = {
+    "stg_events__voice_agentstate",
+    "int_agent_state__events",
+    "resource_state_reason",
+    "stg_events__gca_cfg",
+    "int_config__history",
+    "snp_config__objects",
+    "media_type",  # a seed
+}
+
+
+@pytest.fixture
+def cycle_settings(tmp_path: Path, pg_dsn: str) -> Settings:
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        ensure_raw_schema(conn)
+    return Settings(
+        home=tmp_path / "home", pg_dsn=pg_dsn, kafka_bootstrap_servers="127.0.0.1:1", metrics_port=0
+    )
+
+
+def _land(conn: psycopg.Connection, table: str, *events: dict) -> None:
+    for ev in events:
+        conn.execute(f"insert into raw.{table} (payload) values (%s)", (orjson.dumps(ev).decode(),))
+
+
+def _call(events: EventFactory, call_id: str, ts: str) -> list[dict]:
+    return [
+        events.make(
+            "CallCreated",
+            ts,
+            call_id=call_id,
+            thread_id=call_id,
+            call_type="Inbound",
+            ani="+15550001",
+            dnis="+18005550100",
+            user_data={},
+        ),
+        events.make(
+            "PartyAdded",
+            ts,
+            call_id=call_id,
+            party_id=f"{call_id}-p1",
+            dn="+15550001",
+            dn_type="External",
+            agent_id=None,
+            reason="New",
+            initiator_party_id=None,
+        ),
+    ]
+
+
+def _cycle(settings: Settings) -> TransformResult:
+    return transform(settings, settings.pg_dsn, tests=False, only_changed=True)  # type: ignore[arg-type]
+
+
+def _ran(result: TransformResult) -> set[str]:
+    return {n.name for n in result.nodes if n.status == "success"}
+
+
+def _state(settings: Settings) -> dict[str, str]:
+    doc = json.loads((state_dir(settings.home) / "sources.json").read_text())
+    return {r["unique_id"].rsplit(".", 1)[-1]: r["max_loaded_at"] for r in doc["results"]}
+
+
+def _mart_rows(dsn: str) -> dict[str, list[tuple]]:
+    with psycopg.connect(dsn) as conn:
+        return {
+            table: sorted(map(repr, conn.execute(f"select * from infomart.{table}").fetchall()))  # type: ignore[misc]
+            for table in ("interaction_fact", "interaction_resource_fact", "sm_res_state_fact")
+        }
+
+
+def test_idle_cycle_runs_nothing_and_new_calls_run_only_their_models(
+    cycle_settings: Settings, events: EventFactory
+) -> None:
+    dsn = cycle_settings.pg_dsn
+    assert dsn is not None
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        _land(conn, "voice_agentstate", events.make("AgentReady", "2026-11-23T10:00:00.000Z", agent_id="a1"))
+        _land(conn, "voice_callthread", *_call(events, "c1", "2026-11-23T10:01:00.000Z"))
+
+    first = _cycle(cycle_settings)  # no state yet: everything, seeds included
+    assert first.built_sources is None
+    assert _ran(first) >= CALL_MODELS | NOT_DOWNSTREAM_OF_CALLS
+    assert set(first.sources) == {
+        "voice_callthread",
+        "voice_agentstate",
+        "digital_itx",
+        "digital_agentstate",
+        "voice_outbound",
+        "gca_cfg",
+    }
+    assert first.sources["voice_callthread"].max_loaded_at is not None
+    assert first.sources["gca_cfg"].max_loaded_at is None  # no rows
+    state_after_first = _state(cycle_settings)
+
+    idle = _cycle(cycle_settings)
+    assert idle.built_sources == []
+    assert idle.nodes == []  # no dbt build at all
+    assert _state(cycle_settings) == state_after_first
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        _land(conn, "voice_callthread", *_call(events, "c2", "2026-11-23T10:05:00.000Z"))
+    calls = _cycle(cycle_settings)
+    assert calls.built_sources == ["voice_callthread"]
+    ran = _ran(calls)
+    assert ran >= CALL_MODELS, ran
+    assert ran.isdisjoint(NOT_DOWNSTREAM_OF_CALLS), ran & NOT_DOWNSTREAM_OF_CALLS
+    assert count(dsn, "select count(*) from staging.stg_events__voice_callthread") == 4
+    assert count(dsn, "select count(*) from infomart.interaction_fact") == 2
+    assert _state(cycle_settings)["voice_callthread"] > state_after_first["voice_callthread"]
+    assert _state(cycle_settings)["voice_agentstate"] == state_after_first["voice_agentstate"]
+
+    assert _cycle(cycle_settings).nodes == []  # idle again
+
+    # What the cycles built is what a full refresh builds.
+    incremental = _mart_rows(dsn)
+    transform(cycle_settings, dsn, full_refresh=True, tests=False)
+    assert _mart_rows(dsn) == incremental
+
+
+def test_failed_build_does_not_advance_the_state(cycle_settings: Settings, events: EventFactory) -> None:
+    dsn = cycle_settings.pg_dsn
+    assert dsn is not None
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        _land(conn, "voice_callthread", *_call(events, "c1", "2026-11-23T10:01:00.000Z"))
+    _cycle(cycle_settings)
+    before = _state(cycle_settings)
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "create function staging.refuse() returns trigger language plpgsql as"
+            " $$ begin raise exception 'refused by the test'; end $$"
+        )
+        conn.execute(
+            "create trigger refuse before insert on staging.stg_events__voice_callthread"
+            " for each statement execute function staging.refuse()"
+        )
+        _land(conn, "voice_callthread", *_call(events, "c2", "2026-11-23T10:05:00.000Z"))
+    with pytest.raises(TransformError, match="refused by the test"):
+        _cycle(cycle_settings)
+    assert _state(cycle_settings) == before
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("drop trigger refuse on staging.stg_events__voice_callthread")
+    retried = _cycle(cycle_settings)  # the source is still fresher than the state
+    assert retried.built_sources == ["voice_callthread"]
+    assert "stg_events__voice_callthread" in _ran(retried)
+    assert count(dsn, "select count(*) from staging.stg_events__voice_callthread") == 4
+    assert _state(cycle_settings)["voice_callthread"] > before["voice_callthread"]
+
+
+def test_rows_committed_late_by_an_open_transaction_are_built(
+    cycle_settings: Settings, events: EventFactory
+) -> None:
+    """An ingester's rows carry its transaction's start as landed_at; when that transaction commits
+    after a cycle saw later rows, the next cycle must still build them."""
+    dsn = cycle_settings.pg_dsn
+    assert dsn is not None
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        _land(conn, "voice_callthread", *_call(events, "c1", "2026-11-23T10:01:00.000Z"))
+    _cycle(cycle_settings)
+
+    slow = psycopg.connect(dsn)  # a transaction that started first and commits last
+    _land(slow, "voice_callthread", *_call(events, "late", "2026-11-23T10:02:00.000Z"))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        _land(conn, "voice_callthread", *_call(events, "c2", "2026-11-23T10:03:00.000Z"))
+    assert _cycle(cycle_settings).built_sources == ["voice_callthread"]  # builds c2, cannot see "late"
+    slow.commit()
+    slow.close()
+
+    after = _cycle(cycle_settings)
+    assert after.built_sources == ["voice_callthread"]
+    assert count(dsn, "select count(*) from staging.stg_events__voice_callthread") == 6
+    assert count(dsn, "select count(*) from infomart.interaction_fact") == 3
+    assert _cycle(cycle_settings).nodes == []
