@@ -193,10 +193,10 @@
     from {{ ref('mediation_segment_fact') }} as segments
     where segments.media_server_ixn_id in (
         select landed.media_server_ixn_id from {{ ref('mediation_segment_fact') }} as landed
-        where {{ since_watermark('landed.last_landed_at') }}
+        where {{ ag2_since('landed.last_landed_at') }}
         union
         select landed.media_server_ixn_id from {{ ref('interaction_resource_fact') }} as landed
-        where {{ since_watermark('landed.last_landed_at') }}
+        where {{ ag2_since('landed.last_landed_at') }}
     )
     union
     select {{ ag2_slot('segments.start_ts') }} as slot_start
@@ -206,7 +206,7 @@
             thresholds.resource_key,
             min(thresholds.valid_from) as changed_from
         from {{ ref('ag2_queue_threshold') }} as thresholds
-        where {{ since_watermark('thresholds.landed_at') }}
+        where {{ ag2_since('thresholds.landed_at') }}
         group by thresholds.resource_key
     ) as changed
         on segments.resource_key = changed.resource_key and segments.start_ts >= changed.changed_from
@@ -220,7 +220,7 @@
     from {{ ref('interaction_resource_fact') }} as handled
     where handled.media_server_ixn_id in (
         select landed.media_server_ixn_id from {{ ref('interaction_resource_fact') }} as landed
-        where {{ since_watermark('landed.last_landed_at') }}
+        where {{ ag2_since('landed.last_landed_at') }}
     )
     {% if by_group %}
         union
@@ -228,7 +228,7 @@
         from {{ ref('interaction_resource_fact') }} as handled
         where handled.resource_key in (
             select memberships.resource_key from {{ ref('resource_group_fact') }} as memberships
-            where {{ since_watermark('memberships.last_landed_at') }}
+            where {{ ag2_since('memberships.last_landed_at') }}
         )
     {% endif %}
 {%- endmacro %}
@@ -285,13 +285,13 @@
             sessions.active_flag = 1
             or sessions.sm_res_session_fact_key in (
                 select landed.sm_res_session_fact_key from {{ ref('sm_res_session_fact') }} as landed
-                where {{ since_watermark('landed.last_landed_at') }}
+                where {{ ag2_since('landed.last_landed_at') }}
                 union
                 select landed.sm_res_session_fact_key from {{ ref('sm_res_state_fact') }} as landed
-                where {{ since_watermark('landed.last_landed_at') }}
+                where {{ ag2_since('landed.last_landed_at') }}
                 union
                 select landed.sm_res_session_fact_key from {{ ref('sm_res_state_reason_fact') }} as landed
-                where {{ since_watermark('landed.last_landed_at') }}
+                where {{ ag2_since('landed.last_landed_at') }}
             )
             {% if credited is not none %}
                 or credited.credited_open = 1
@@ -299,7 +299,7 @@
             {% if by_group %}
                 or sessions.resource_key in (
                     select memberships.resource_key from {{ ref('resource_group_fact') }} as memberships
-                    where {{ since_watermark('memberships.last_landed_at') }}
+                    where {{ ag2_since('memberships.last_landed_at') }}
                 )
             {% endif %}
     ) as changed
@@ -326,10 +326,10 @@
     from {{ ref('interaction_fact') }} as interactions
     where interactions.media_server_root_ixn_id in (
         select landed.media_server_root_ixn_id from {{ ref('interaction_fact') }} as landed
-        where {{ since_watermark('landed.last_landed_at') }}
+        where {{ ag2_since('landed.last_landed_at') }}
         union
         select landed.media_server_root_ixn_id from {{ ref('interaction_resource_fact') }} as landed
-        where {{ since_watermark('landed.last_landed_at') }}
+        where {{ ag2_since('landed.last_landed_at') }}
     )
 {%- endmacro %}
 
@@ -681,14 +681,24 @@
     since its high-water mark, and the open ones (theirs end at the moving horizon). -#}
 {% macro ag2_credited_touched_sql() -%}
     select landed.sm_res_session_fact_key from {{ ref('sm_res_session_fact') }} as landed
-    where {{ since_watermark('landed.last_landed_at') }} or landed.active_flag = 1
+    where {{ ag2_since('landed.last_landed_at') }} or landed.active_flag = 1
     union
     select landed.sm_res_session_fact_key from {{ ref('sm_res_state_fact') }} as landed
-    where {{ since_watermark('landed.last_landed_at') }}
+    where {{ ag2_since('landed.last_landed_at') }}
     union
     select landed.sm_res_session_fact_key from {{ ref('sm_res_state_reason_fact') }} as landed
-    where {{ since_watermark('landed.last_landed_at') }}
+    where {{ ag2_since('landed.last_landed_at') }}
     union
     select credited.sm_res_session_fact_key from {{ this }} as credited
     where credited.credited_open = 1
+{%- endmacro %}
+
+{#- Rows of a fact whose `column` landed after this model's high-water mark, less the look-back
+    (strictly after: the rows of the last landing already built are not touched again). -#}
+{% macro ag2_since(column) -%}
+    {% if is_incremental() %}
+        {{ column }} > {{ high_water_mark('last_landed_at') }} - interval '{{ var("lookback_minutes") }} minutes'
+    {% else %}
+        true
+    {% endif %}
 {%- endmacro %}
