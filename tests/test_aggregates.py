@@ -308,3 +308,88 @@ def test_hand_scenarios(settings: Settings, tmp_path: Path) -> None:
         "select g.group_name, a.active_time, a.busy_time from infomart.ag2_i_sess_state_grp_day a"
         " join infomart.group_ g using (group_key) order by 1",
     ) == [("AG_A", 3600, 302), ("AG_B", 3600, 302)]
+
+
+def _xmins(dsn: str, table: str) -> dict[tuple, str]:
+    return {
+        (r[0], r[1]): r[2]
+        for r in _query(dsn, f"select date_time_key, ctid::text, xmin::text from infomart.{table}")
+    }
+
+
+def test_late_event_reaggregates_only_its_intervals(settings: Settings, tmp_path: Path) -> None:
+    dsn: str = settings.pg_dsn  # type: ignore[assignment]
+    _land(settings, tmp_path, _scenarios())
+    _build(settings, tests=False)
+    tables = ("ag2_queue_subhr", "ag2_queue_hour", "ag2_queue_day", "ag2_queue_month", "ag2_i_sess_state_subhr")
+    before = {t: _query(dsn, f"select date_time_key, xmin::text from infomart.{t}") for t in tables}
+    # a call abandoned two days ago lands now
+    late = Calls(EventFactory()).abandon("c-late", "VQ_A", _t("09:05:00", "2026-11-21"), _t("09:05:30", "2026-11-21"))
+    _land(settings, tmp_path, {"voice-callthread": late})
+    _build(settings, tests=False)
+    rewritten = {}
+    for t in tables:
+        old = {x for _, x in before[t]}
+        rows = _query(dsn, f"select date_time_key, xmin::text from infomart.{t}")
+        rewritten[t] = sorted(k for k, x in rows if x not in old)
+        assert len(rows) >= len(before[t])
+    print(f"\nrows rewritten by the late event: { {t: len(v) for t, v in rewritten.items()} }")
+    assert rewritten["ag2_queue_subhr"] == [_key("09:00:00", "2026-11-21")]
+    assert rewritten["ag2_queue_hour"] == [_key("09:00:00", "2026-11-21")]
+    assert rewritten["ag2_queue_day"] == [_key("00:00:00", "2026-11-21")]
+    # the month is the late event's interval too: its rows (one per threshold pair) are rewritten
+    assert rewritten["ag2_queue_month"] == [_key("00:00:00", "2026-11-01")] * 2
+    assert rewritten["ag2_i_sess_state_subhr"] == []
+    assert _query(
+        dsn,
+        "select entered, abandoned from infomart.ag2_queue_subhr where date_time_key = %s",
+        _key("09:00:00", "2026-11-21"),
+    ) == [(1, 1)]
+
+
+def _dst_scenario() -> dict[str, list[dict]]:
+    """agent_d logged in across both 2026 DST days of Europe/Berlin, with activity every 4 h."""
+    ev = EventFactory()
+    states = []
+    for login, logout in (("2026-03-28T22:00:00", "2026-03-29T23:00:00"), ("2026-10-24T21:00:00", "2026-10-25T23:30:00")):
+        start = datetime.fromisoformat(login)
+        end = datetime.fromisoformat(logout)
+        states.append(_state(ev, "agent_d", "AgentLogin", start.strftime("%Y-%m-%dT%H:%M:%S.000Z")))
+        t = start
+        while t < end:
+            states.append(_state(ev, "agent_d", "AgentReady", t.strftime("%Y-%m-%dT%H:%M:%S.000Z")))
+            t += timedelta(hours=4)
+        states.append(_state(ev, "agent_d", "AgentLogout", end.strftime("%Y-%m-%dT%H:%M:%S.000Z")))
+    return {"voice-agentstate": states}
+
+
+def test_dst_days_have_23_and_25_hours(settings: Settings, tmp_path: Path) -> None:
+    dsn: str = settings.pg_dsn  # type: ignore[assignment]
+    berlin = settings.model_copy(update={"reporting_time_zone": "Europe/Berlin"})
+    _land(berlin, tmp_path, _dst_scenario())
+    _build(berlin, tests=False)
+    for day, hours in (("2026-03-29", 23), ("2026-10-25", 25)):
+        # the local day in UTC: CET/CEST midnights
+        rows = _query(
+            dsn,
+            "select d.interval_start_ts, d.active_time, d.ready_time from infomart.ag2_i_sess_state_day d"
+            " where (d.interval_start_ts at time zone 'Europe/Berlin')::date = %s::date",
+            day,
+        )
+        assert [(r[1], r[2]) for r in rows] == [(hours * 3600, hours * 3600)], day
+        quarters = _query(
+            dsn,
+            "select count(*), count(distinct date_time_key), sum(active_time), min(active_time), max(active_time)"
+            " from infomart.ag2_i_sess_state_subhr"
+            " where (interval_start_ts at time zone 'Europe/Berlin')::date = %s::date",
+            day,
+        )
+        assert quarters == [(hours * 4, hours * 4, hours * 3600, 900, 900)], day
+        hour_rows = _query(
+            dsn,
+            "select count(*), count(distinct interval_start_ts), min(active_time), max(active_time)"
+            " from infomart.ag2_i_sess_state_hour"
+            " where (interval_start_ts at time zone 'Europe/Berlin')::date = %s::date",
+            day,
+        )
+        assert hour_rows == [(hours, hours, 3600, 3600)], day
