@@ -179,19 +179,45 @@ def _scenarios() -> dict[str, list[dict]]:
     ev = EventFactory()
     calls = Calls(ev)
     cfg = [
-        _cfg(ev, 1001, _t("00:00:00"), "Queue", 401, {"name": "VQ_A", "media_type": "voice", "type": "VirtualQueue",
-                                                      "service_level_threshold": 20, "short_abandon_threshold": 10}),
+        _cfg(
+            ev,
+            1001,
+            _t("00:00:00"),
+            "Queue",
+            401,
+            {
+                "name": "VQ_A",
+                "media_type": "voice",
+                "type": "VirtualQueue",
+                "service_level_threshold": 20,
+                "short_abandon_threshold": 10,
+            },
+        ),
         _cfg(ev, 1002, _t("00:00:00"), "AgentGroup", 201, {"name": "AG_A"}),
         _cfg(ev, 1003, _t("00:00:00"), "AgentGroup", 202, {"name": "AG_B"}),
         _cfg(ev, 1004, _t("00:00:00"), "Person", 100001, _person("agent_m", ["AG_A"])),
         # noon: agent_m moves from AG_A to AG_B; 14:00: VQ_A's thresholds become 30 s / 5 s
         _cfg(ev, 1005, _t("12:00:00"), "Person", 100001, _person("agent_m", ["AG_B"])),
-        _cfg(ev, 1006, _t("14:00:00"), "Queue", 401, {"name": "VQ_A", "media_type": "voice", "type": "VirtualQueue",
-                                                      "service_level_threshold": 30, "short_abandon_threshold": 5}),
+        _cfg(
+            ev,
+            1006,
+            _t("14:00:00"),
+            "Queue",
+            401,
+            {
+                "name": "VQ_A",
+                "media_type": "voice",
+                "type": "VirtualQueue",
+                "service_level_threshold": 30,
+                "short_abandon_threshold": 5,
+            },
+        ),
     ]
     voice = [
         # entered 10:14:50, diverted 10:15:00, answered 10:15:10: accepted time 20 s, in the 10:00 quarter
-        *calls.answered("c1", "VQ_A", "agent_c", _t("10:14:50"), _t("10:15:00"), _t("10:15:10"), _t("10:20:00")),
+        *calls.answered(
+            "c1", "VQ_A", "agent_c", _t("10:14:50"), _t("10:15:00"), _t("10:15:10"), _t("10:20:00")
+        ),
         # abandons of exactly 10 s (short at 10 s: MEASURES.md's <=) and of 10.001 s (not short)
         *calls.abandon("c2", "VQ_A", _t("11:00:00"), _t("11:00:10.000")),
         *calls.abandon("c3", "VQ_A", _t("11:00:00"), _t("11:00:10.001")),
@@ -199,8 +225,12 @@ def _scenarios() -> dict[str, list[dict]]:
         *calls.abandon("c4", "VQ_A", _t("13:30:00"), _t("13:30:07")),
         *calls.abandon("c5", "VQ_A", _t("14:30:00"), _t("14:30:07")),
         # agent_m answers one call before the move and one after
-        *calls.answered("c6", "VQ_A", "agent_m", _t("11:30:00"), _t("11:30:02"), _t("11:30:04"), _t("11:35:04")),
-        *calls.answered("c7", "VQ_A", "agent_m", _t("12:30:00"), _t("12:30:02"), _t("12:30:04"), _t("12:35:04")),
+        *calls.answered(
+            "c6", "VQ_A", "agent_m", _t("11:30:00"), _t("11:30:02"), _t("11:30:04"), _t("11:35:04")
+        ),
+        *calls.answered(
+            "c7", "VQ_A", "agent_m", _t("12:30:00"), _t("12:30:02"), _t("12:30:04"), _t("12:35:04")
+        ),
     ]
     states = [
         # agent_r Ready 10:10 -> 10:40: 300 s, 900 s, 600 s in three quarters
@@ -268,7 +298,8 @@ def test_hand_scenarios(settings: Settings, tmp_path: Path) -> None:
     assert day == [(20, 6, 3, 3, 2), (30, 1, 0, 1, 0)]
     # MSF's flag uses only the setting (10 s): c5 is flagged there, not in the aggregate (gap noted)
     assert _query(
-        dsn, "select short_abandoned_flag from infomart.mediation_segment_fact where media_server_ixn_id = 'c5'"
+        dsn,
+        "select short_abandoned_flag from infomart.mediation_segment_fact where media_server_ixn_id = 'c5'",
     ) == [(1,)]
 
     # agent_r Ready 10:10 -> 10:40
@@ -321,10 +352,18 @@ def test_late_event_reaggregates_only_its_intervals(settings: Settings, tmp_path
     dsn: str = settings.pg_dsn  # type: ignore[assignment]
     _land(settings, tmp_path, _scenarios())
     _build(settings, tests=False)
-    tables = ("ag2_queue_subhr", "ag2_queue_hour", "ag2_queue_day", "ag2_queue_month", "ag2_i_sess_state_subhr")
+    tables = (
+        "ag2_queue_subhr",
+        "ag2_queue_hour",
+        "ag2_queue_day",
+        "ag2_queue_month",
+        "ag2_i_sess_state_subhr",
+    )
     before = {t: _query(dsn, f"select date_time_key, xmin::text from infomart.{t}") for t in tables}
     # a call abandoned two days ago lands now
-    late = Calls(EventFactory()).abandon("c-late", "VQ_A", _t("09:05:00", "2026-11-21"), _t("09:05:30", "2026-11-21"))
+    late = Calls(EventFactory()).abandon(
+        "c-late", "VQ_A", _t("09:05:00", "2026-11-21"), _t("09:05:30", "2026-11-21")
+    )
     _land(settings, tmp_path, {"voice-callthread": late})
     _build(settings, tests=False)
     rewritten = {}
@@ -351,7 +390,10 @@ def _dst_scenario() -> dict[str, list[dict]]:
     """agent_d logged in across both 2026 DST days of Europe/Berlin, with activity every 4 h."""
     ev = EventFactory()
     states = []
-    for login, logout in (("2026-03-28T22:00:00", "2026-03-29T23:00:00"), ("2026-10-24T21:00:00", "2026-10-25T23:30:00")):
+    for login, logout in (
+        ("2026-03-28T22:00:00", "2026-03-29T23:00:00"),
+        ("2026-10-24T21:00:00", "2026-10-25T23:30:00"),
+    ):
         start = datetime.fromisoformat(login)
         end = datetime.fromisoformat(logout)
         states.append(_state(ev, "agent_d", "AgentLogin", start.strftime("%Y-%m-%dT%H:%M:%S.000Z")))
@@ -379,7 +421,8 @@ def test_dst_days_have_23_and_25_hours(settings: Settings, tmp_path: Path) -> No
         assert [(r[1], r[2]) for r in rows] == [(hours * 3600, hours * 3600)], day
         quarters = _query(
             dsn,
-            "select count(*), count(distinct date_time_key), sum(active_time), min(active_time), max(active_time)"
+            "select count(*), count(distinct date_time_key), sum(active_time), min(active_time),"
+            " max(active_time)"
             " from infomart.ag2_i_sess_state_subhr"
             " where (interval_start_ts at time zone 'Europe/Berlin')::date = %s::date",
             day,

@@ -57,9 +57,8 @@ def _table_rows(dsn: str, table: str, name_column: str, extra: list[str]) -> dic
         out = {}
         for values in cur.fetchall():
             row = dict(zip(names, values, strict=True))
-            key = (row["date_time_key"], row[name_column], row["interaction_type_name"]) + tuple(
-                float(row[c]) for c in extra
-            )
+            thresholds = tuple(float(row[c]) for c in extra)
+            key = (row["date_time_key"], row[name_column], row["interaction_type_name"], *thresholds)
             out[key] = row
         return out
 
@@ -73,7 +72,8 @@ def test_subhr_aggregates_equal_the_interval_ledger(clean_day) -> None:  # type:
         cells = 0
         seen = set()
         for w in want:
-            key = (w["date_time_key"], w[name_column], w.get("interaction_type")) + tuple(float(w[c]) for c in extra)
+            thresholds = tuple(float(w[c]) for c in extra)
+            key = (w["date_time_key"], w[name_column], w.get("interaction_type"), *thresholds)
             row = got.get(key)
             assert row is not None, f"{table}: no row for the ledger's {w}"
             seen.add(key)
@@ -129,7 +129,9 @@ def test_messy_delivery_in_ten_cycles_equals_a_full_rebuild(
         folder.mkdir()
         part = messy.deliveries[cycle * chunk : (cycle + 1) * chunk]
         for topic in LOGICAL_TOPICS:
-            (folder / f"{topic}.ndjson").write_bytes(b"".join(d.value + b"\n" for d in part if d.topic == topic))
+            (folder / f"{topic}.ndjson").write_bytes(
+                b"".join(d.value + b"\n" for d in part if d.topic == topic)
+            )
         _land(settings, folder)
         transform(settings, dsn, tests=False)
     incremental = _ag2_rows(dsn)
@@ -141,5 +143,8 @@ def test_messy_delivery_in_ten_cycles_equals_a_full_rebuild(
         if got != want:
             missing = sorted(set(want) - set(got), key=repr)[:2]
             extra = sorted(set(got) - set(want), key=repr)[:2]
-            pytest.fail(f"{table}: {len(got)} rows vs {len(want)}; only in rebuild: {missing}; only in cycles: {extra}")
+            pytest.fail(
+                f"{table}: {len(got)} rows vs {len(want)}; only in rebuild: {missing};"
+                f" only in cycles: {extra}"
+            )
     print("identical aggregates: " + ", ".join(f"{t} ({len(r):,})" for t, r in rebuilt.items()))
