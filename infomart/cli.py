@@ -578,6 +578,7 @@ def demo(
     _print_counts("events landed in raw", {t: stats.events.get(t, 0) for t in LOGICAL_TOPICS})
     _print_models(dsn)
     _print_feed(fed)
+    _print_queue_summary(dsn)
     out.print(f"rejected: {stats.rejects:,} (raw.rejects)")
     out.print(f"database: [bold]{_describe_dsn(dsn)}[/bold]")
     if settings.embedded_pg:
@@ -591,6 +592,29 @@ def demo(
             )
         out.print("    (stop the embedded services with: infomart embedded stop)")
     out.print(f"demo finished in {time.monotonic() - started:.0f} s")
+
+
+QUEUE_SUMMARY = """
+select r.resource_name, sum(q.entered), sum(q.accepted), sum(q.abandoned),
+       sum(q.accepted_thr)::float
+       / nullif(sum(q.accepted + q.abandoned + q.abandoned_invite - q.abandoned_short), 0)
+from infomart.ag2_queue_day q join infomart.resource_ r using (resource_key)
+group by r.resource_name order by r.resource_name
+"""
+
+
+def _print_queue_summary(dsn: str) -> None:
+    """Entered, accepted, abandoned and service level per queue, from ag2_queue_day (the
+    service level recomputed from the summed parts, never an average of ratios)."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(QUEUE_SUMMARY).fetchall()
+    table = Table(title="queues (ag2_queue_day)")
+    for name in ("queue", "entered", "accepted", "abandoned", "service level"):
+        table.add_column(name, justify="left" if name == "queue" else "right")
+    for queue, entered, accepted, abandoned, level in rows:
+        shown = "-" if level is None else f"{level:.1%}"
+        table.add_row(str(queue), f"{entered:,}", f"{accepted:,}", f"{abandoned:,}", shown)
+    out.print(table)
 
 
 def _describe_dsn(dsn: str) -> str:

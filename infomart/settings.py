@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
@@ -147,6 +148,18 @@ class Settings(BaseSettings):
         ge=0,
         description="How long `infomart run` and `ingest kafka --follow` retry their first connections.",
     )
+    reporting_time_zone: str = Field(
+        default="UTC", description="IANA zone of DATE_TIME's local columns and of the aggregates' intervals."
+    )
+    week_start: Literal["sunday", "iso"] = Field(
+        default="sunday", description="Aggregate weeks start on Sunday, or on Monday ('iso')."
+    )
+    service_level_seconds: int = Field(
+        default=20, ge=0, description="Service-level threshold of a queue without one in configuration."
+    )
+    short_abandon_seconds: int = Field(
+        default=10, ge=0, description="Short-abandon threshold of a queue without one in configuration."
+    )
     metrics_host: str = Field(default="127.0.0.1", description="Address the Prometheus endpoint binds to.")
     metrics_port: int = Field(
         default=9249, ge=0, le=65535, description="Prometheus port of `infomart run` (0: off)."
@@ -157,6 +170,15 @@ class Settings(BaseSettings):
     def _tenant_chars(cls, v: str) -> str:
         if not v.replace("-", "").replace("_", "").isalnum():
             raise ValueError("tenant may contain only letters, digits, '-' and '_'")
+        return v
+
+    @field_validator("reporting_time_zone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"reporting_time_zone: '{v}' is not an IANA time zone name") from exc
         return v
 
     @field_validator("kafka_bootstrap_servers")

@@ -74,7 +74,16 @@ def dbt_env(dsn: str, settings: Settings) -> dict[str, str]:
 
 
 def dbt_vars(settings: Settings) -> str:
-    return json.dumps({"tenant": settings.tenant, "lookback_minutes": settings.lookback_minutes})
+    return json.dumps(
+        {
+            "tenant": settings.tenant,
+            "lookback_minutes": settings.lookback_minutes,
+            "reporting_time_zone": settings.reporting_time_zone,
+            "week_start": settings.week_start,
+            "service_level_seconds": settings.service_level_seconds,
+            "short_abandon_seconds": settings.short_abandon_seconds,
+        }
+    )
 
 
 def check_project() -> None:

@@ -1,0 +1,6 @@
+{{ config(materialized='view') }}
+
+{#- ag2_agent per year of the reporting time zone (a view: ag2_agent_month rolled up,
+    milliseconds summed, ratios recomputed from the sums). -#}
+
+{{ ag2_rollup('agent', ref('ag2_agent_month'), 'year', incremental=false) }}

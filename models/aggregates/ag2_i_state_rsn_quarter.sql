@@ -1,0 +1,6 @@
+{{ config(materialized='view') }}
+
+{#- ag2_i_state_rsn per quarter of the reporting time zone (a view: ag2_i_state_rsn_month rolled up,
+    milliseconds summed, ratios recomputed from the sums). -#}
+
+{{ ag2_rollup('i_state_rsn', ref('ag2_i_state_rsn_month'), 'quarter', incremental=false) }}

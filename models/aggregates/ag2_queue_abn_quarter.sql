@@ -1,0 +1,6 @@
+{{ config(materialized='view') }}
+
+{#- ag2_queue_abn per quarter of the reporting time zone (a view: ag2_queue_abn_month rolled up,
+    milliseconds summed, ratios recomputed from the sums). -#}
+
+{{ ag2_rollup('queue_abn', ref('ag2_queue_abn_month'), 'quarter', incremental=false) }}

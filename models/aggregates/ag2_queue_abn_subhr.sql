@@ -1,0 +1,41 @@
+{{ ag2_table_config('subhr', 'queue') }}
+
+{#- ag2_queue_abn per 15 minutes (AGGREGATES.md): abandoned segments by MEDIATION_DURATION (exact ms) in the
+    TIME_RANGE range [range_start, range_end) holding it, in the interval of the segment's entry. -#}
+
+with
+
+{{ ag2_queue_segments() }}
+
+time_ranges as (
+    select
+        time_range_key,
+        range_start,
+        range_end
+    from {{ ref('time_range') }}
+),
+
+summed as (
+    select
+        {{ ag2_slot('measured_segments.start_ts') }} as interval_start_ts,
+        measured_segments.resource_key,
+        measured_segments.media_type_key,
+        measured_segments.interaction_type_key,
+        time_ranges.time_range_key,
+        count(*) as abandoned,
+        max(measured_segments.last_landed_at) as last_landed_at
+    from measured_segments
+    inner join time_ranges
+        on
+            measured_segments.mediation_duration_ms >= time_ranges.range_start * 1000
+            and (measured_segments.mediation_duration_ms < time_ranges.range_end * 1000 or time_ranges.range_end is null)
+    where measured_segments.outcome = 'abandoned'
+    group by
+        {{ ag2_slot('measured_segments.start_ts') }},
+        measured_segments.resource_key,
+        measured_segments.media_type_key,
+        measured_segments.interaction_type_key,
+        time_ranges.time_range_key
+)
+
+{{ ag2_final_columns('queue_abn') }}
