@@ -24,9 +24,9 @@ import psycopg
 
 from infomart import metrics
 from infomart.settings import LOGICAL_TOPICS, Settings
+from ingest.batch_writer import OrderedWriter
 from ingest.contract import Contract
 from ingest.landing import Batch, Reject, ensure_raw_schema, write_batch
-from ingest.pipeline import OrderedWriter
 
 log = logging.getLogger(__name__)
 

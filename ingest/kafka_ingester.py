@@ -18,10 +18,10 @@ import psycopg
 
 from infomart import metrics
 from infomart.settings import Settings
+from ingest.batch_writer import OrderedWriter
 from ingest.contract import Contract
 from ingest.kafka_client import Consumer, TopicPartition, make_consumer
 from ingest.landing import Batch, Reject, ensure_raw_schema, write_batch
-from ingest.pipeline import OrderedWriter
 
 log = logging.getLogger(__name__)
 

@@ -27,11 +27,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cli.config import config_adapter, config_db_app
 from infomart import embedded
-from infomart.cli_config import config_adapter, config_db_app
 from infomart.retry import wait_for
 from infomart.settings import LOGICAL_TOPICS, Settings, SettingsError, load_settings
-from infomart.transform import TransformError, TransformResult, transform
+from pipeline.transform import TransformError, TransformResult, transform
 
 app = typer.Typer(
     help="Open contact-center Info Mart: events in, PostgreSQL facts out.",
@@ -128,7 +128,7 @@ def _simulation(
     progress: Progress,
     config_changes: bool = False,
 ):  # type: ignore[no-untyped-def]
-    from infomart.simulator import SimulationConfig, simulate
+    from simulator import SimulationConfig, simulate
 
     kwargs: dict[str, object] = {
         "seed": seed,
@@ -207,7 +207,7 @@ def simulate(
             config_changes,
         )
         if out_dir is not None:
-            from infomart.simulator import write_ndjson
+            from simulator import write_ndjson
 
             write_ndjson(result, out_dir, gzip=gzip)
         fed = _feed_config(settings, result.config_changes, progress) if configure else None
@@ -227,9 +227,9 @@ def simulate(
 def _feed_config(settings: Settings, changes, progress: Progress):  # type: ignore[no-untyped-def]
     """The simulated configuration: Configuration Database -> config adapter -> gca-cfg."""
     from infomart.objectstore import make_object_store
-    from ingest.config_adapter import AdapterError
-    from ingest.config_db import ConfigDbError, prepare_config_db
-    from ingest.config_feed import feed_configuration
+    from ingest.config.adapter import AdapterError
+    from ingest.config.database import ConfigDbError, prepare_config_db
+    from ingest.config.feed import feed_configuration
 
     task = progress.add_task(
         "configuration -> Configuration Database -> gca-cfg", total=len(changes), info=""
@@ -269,7 +269,7 @@ def _print_feed(fed) -> None:  # type: ignore[no-untyped-def]
 
 
 def _count_by_topic(deliveries) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    from infomart.simulator import TOPICS  # the simulator's topics (gca-cfg is the config adapter's)
+    from simulator import TOPICS  # the simulator's topics (gca-cfg is the config adapter's)
 
     counts: dict[str, int] = dict.fromkeys(TOPICS, 0)
     for d in deliveries:
@@ -278,7 +278,7 @@ def _count_by_topic(deliveries) -> dict[str, int]:  # type: ignore[no-untyped-de
 
 
 def _publish(settings: Settings, deliveries, progress: Progress) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    from infomart.publish import publish
+    from cli.publish import publish
     from ingest.kafka_client import make_producer
 
     bootstrap = _bootstrap(settings)
@@ -584,7 +584,7 @@ def demo(
         host = dsn.split("host=")[-1]
         out.print(f"    psql -h {host} -U postgres {embedded.tenant_database(settings.tenant)}")
         if not settings.config_db_dsn:
-            from ingest.config_db import config_db_name
+            from ingest.config.database import config_db_name
 
             out.print(
                 f"    Configuration Database: psql -h {host} -U postgres {config_db_name(settings.tenant)}"

@@ -1,4 +1,4 @@
-"""``python -m infomart.simulator --out DIR [--agents N --hours H --seed S ...]``: simulate and write
+"""``python -m simulator --out DIR [--agents N --hours H --seed S ...]``: simulate and write
 the archives and the ledger (with the configuration changes, ``ledger/config_changes.ndjson``);
 prints the event counts and the generation speed (stderr). ``infomart simulate`` also writes the
 configuration into the Configuration Database and publishes it with the config adapter."""
@@ -16,7 +16,7 @@ from .writer import write_ndjson
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m infomart.simulator", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
     ap.add_argument("--out", help="output directory (archives + ledger); omit to only time the run")
     ap.add_argument("--agents", type=int, default=20)
     ap.add_argument("--hours", type=float, default=8.0)
