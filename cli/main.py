@@ -6,8 +6,8 @@ Exit codes: 0 done; 1 the pipeline failed (the message says where); 2 bad settin
 from __future__ import annotations
 
 import logging
-import signal
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from cli.config import config_adapter, config_db_app
 from infomart import embedded
 from infomart.retry import wait_for
 from infomart.settings import LOGICAL_TOPICS, Settings, SettingsError, load_settings
+from pipeline.cycle import CycleReport, run_cycles, stop_on_signals
 from pipeline.transform import TransformError, TransformResult, transform
 
 app = typer.Typer(
@@ -336,13 +337,8 @@ def _ingest_kafka(settings: Settings, dsn: str, follow: bool, progress: Progress
     return stats
 
 
-def _stop_on_signals(event) -> None:  # type: ignore[no-untyped-def]
-    def handler(signum, frame) -> None:  # type: ignore[no-untyped-def]
-        console.print("stopping after the current batch ...")
-        event.set()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+def _stop_on_signals(event: threading.Event) -> None:
+    stop_on_signals(event, lambda: console.print("stopping after the current batch ..."))
 
 
 @ingest_app.command("kafka")
@@ -480,8 +476,6 @@ def run(
     """Run continuously: ingest what Kafka has, transform, wait, repeat. Serves Prometheus metrics."""
     from prometheus_client import start_http_server
 
-    from infomart import metrics
-
     settings = _settings()
     dsn = _dsn(settings, wait=True)
     if settings.metrics_port:
@@ -489,32 +483,24 @@ def run(
         console.print(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
     ingester = _kafka_ingester(settings, dsn, wait=True)
     _stop_on_signals(ingester.stop)
-    n = 0
     try:
-        while not ingester.stop.is_set():
-            n += 1
-            started = time.monotonic()
-            stats = ingester.run(until_drained=True)
-            metrics.KAFKA_LAG.set(ingester.remaining())
-            try:
-                result = transform(settings, dsn, tests=tests, only_changed=True)
-            except TransformError as exc:
-                console.print(f"[red]cycle {n}: transform failed[/red]: {exc}")
-            else:
-                metrics.CYCLES.inc()
-                metrics.LAST_CYCLE_TS.set(time.time())
-                console.print(
-                    f"cycle {n}: {stats.total:,} events landed, {stats.rejects:,} rejected, "
-                    f"{_built(result)}, {len(result.nodes)} dbt nodes in {result.seconds:.1f} s "
-                    f"(freshness {result.freshness_seconds:.1f} s, cycle {time.monotonic() - started:.1f} s)",
-                    soft_wrap=True,
-                )
-                console.print(f"    {_freshness_line(result)}", soft_wrap=True)
-            if cycles and n >= cycles:
-                break
-            ingester.stop.wait(settings.cycle_seconds)
+        run_cycles(settings, dsn, ingester, cycles=cycles, tests=tests, on_cycle=_print_cycle)
     finally:
         ingester.close()
+
+
+def _print_cycle(report: CycleReport) -> None:
+    n, stats, result = report.number, report.landed, report.result
+    if result is None:
+        console.print(f"[red]cycle {n}: transform failed[/red]: {report.error}")
+        return
+    console.print(
+        f"cycle {n}: {stats.total:,} events landed, {stats.rejects:,} rejected, "
+        f"{_built(result)}, {len(result.nodes)} dbt nodes in {result.seconds:.1f} s "
+        f"(freshness {result.freshness_seconds:.1f} s, cycle {report.seconds:.1f} s)",
+        soft_wrap=True,
+    )
+    console.print(f"    {_freshness_line(result)}", soft_wrap=True)
 
 
 def _built(result: TransformResult) -> str:
