@@ -9,7 +9,6 @@ import logging
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +27,7 @@ from rich.progress import (
 from rich.table import Table
 
 from cli.config import config_adapter, config_db_app
+from cli.simulator_options import with_simulator_options
 from infomart import embedded
 from infomart.retry import wait_for
 from infomart.settings import LOGICAL_TOPICS, Settings, SettingsError, load_settings
@@ -116,68 +116,38 @@ def main(
 
 
 # ------------------------------------------------------------------ simulate
-def _simulation(
-    hours: float,
-    agents: int,
-    seed: int,
-    start: datetime | None,
-    calls_per_hour: float | None,
-    redundant: bool,
-    shuffle: bool,
-    late_share: float,
-    tenant: str,
-    progress: Progress,
-    config_changes: bool = False,
-):  # type: ignore[no-untyped-def]
-    from simulator import SimulationConfig, simulate
+def _simulation(cfg, progress: Progress):  # type: ignore[no-untyped-def]
+    from simulator import simulate
 
-    kwargs: dict[str, object] = {
-        "seed": seed,
-        "tenant": tenant,
-        "duration_hours": hours,
-        "agents": agents,
-        "redundant_sources": redundant,
-        "shuffle": shuffle,
-        "late_share": late_share,
-        "config_changes": config_changes,
-    }
-    if start is not None:
-        kwargs["start"] = start.replace(tzinfo=UTC) if start.tzinfo is None else start
-    if calls_per_hour is not None:
-        kwargs["calls_per_hour"] = calls_per_hour
-    cfg = SimulationConfig(**kwargs)  # type: ignore[arg-type]
     task = progress.add_task("simulating", total=100, info="")
 
     def on_progress(done_ms: int, total_ms: int) -> None:
         progress.update(task, completed=int(100 * done_ms / max(total_ms, 1)))
 
+    started = time.perf_counter()
     result = simulate(cfg, progress=on_progress)
-    progress.update(task, completed=100, info=f"{len(result.deliveries):,} events")
+    seconds = time.perf_counter() - started
+    n = len(result.deliveries)
+    progress.update(task, completed=100, info=f"{n:,} events in {seconds:.1f} s ({n / seconds:,.0f}/s)")
     return result
 
 
+OUTPUT = "Output"
+
+
 @app.command()
+@with_simulator_options
 def simulate(
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Write NDJSON archives (and the ledger) here.")
+        Path | None,
+        typer.Option("--out", help="Write NDJSON archives (and the ledger) here.", rich_help_panel=OUTPUT),
     ] = None,
     to_kafka: Annotated[
-        bool, typer.Option("--to-kafka", help="Publish to Kafka (configured or embedded).")
-    ] = False,
-    hours: Annotated[float, typer.Option(help="Simulated hours.")] = 8.0,
-    agents: Annotated[int, typer.Option(help="Agents.")] = 20,
-    seed: Annotated[int, typer.Option(help="Random seed: same seed, same events.")] = 1,
-    start: Annotated[datetime | None, typer.Option(help="Simulated start, UTC.")] = None,
-    calls_per_hour: Annotated[float | None, typer.Option(help="Inbound call arrival rate.")] = None,
-    redundant: Annotated[bool, typer.Option(help="A second, redundant source repeats voice events.")] = False,
-    shuffle: Annotated[bool, typer.Option(help="Shuffle delivery order.")] = False,
-    late_share: Annotated[float, typer.Option(help="Share of events delivered hours late.")] = 0.0,
-    gzip: Annotated[bool, typer.Option("--gzip", help="Compress the archives.")] = False,
-    config_changes: Annotated[
         bool,
-        typer.Option(
-            "--config-changes", help="Configuration changes during the run (new agent, group move, ...)."
-        ),
+        typer.Option("--to-kafka", help="Publish to Kafka (configured or embedded).", rich_help_panel=OUTPUT),
+    ] = False,
+    gzip: Annotated[
+        bool, typer.Option("--gzip", help="Compress the archives.", rich_help_panel=OUTPUT)
     ] = False,
     configure: Annotated[
         bool,
@@ -185,28 +155,27 @@ def simulate(
             "--configure/--no-configure",
             help="Write the simulated configuration into the Configuration Database and publish it "
             "on gca-cfg with the config adapter.",
+            rich_help_panel=OUTPUT,
         ),
     ] = True,
+    simulation: dict[str, object] | None = None,
 ) -> None:
     """Simulate a contact center: events to NDJSON archives and/or Kafka, the ground-truth ledger, and
-    its configuration through the Configuration Database and the config adapter (gca-cfg)."""
+    its configuration through the Configuration Database and the config adapter (gca-cfg).
+
+    Every setting of the simulator (SimulationConfig) is an option; those not given keep the
+    simulator's defaults."""
+    from simulator import SimulationConfig
+
     if out_dir is None and not to_kafka:
         raise _fail("say where the events go: --out DIR and/or --to-kafka", 2)
     settings = _settings()
+    try:
+        cfg = SimulationConfig(**{**(simulation or {}), "tenant": settings.tenant})  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise _fail(f"simulator settings: {exc}", 2) from None
     with _progress() as progress:
-        result = _simulation(
-            hours,
-            agents,
-            seed,
-            start,
-            calls_per_hour,
-            redundant,
-            shuffle,
-            late_share,
-            settings.tenant,
-            progress,
-            config_changes,
-        )
+        result = _simulation(cfg, progress)
         if out_dir is not None:
             from simulator import write_ndjson
 
@@ -546,9 +515,16 @@ def demo(
     try:
         with _progress() as progress:
             console.print(f"[bold]2/5[/bold] simulating {hours:g} h with {agents} agents")
-            result = _simulation(
-                hours, agents, seed, None, None, False, False, 0.0, settings.tenant, progress, config_changes
+            from simulator import SimulationConfig
+
+            cfg = SimulationConfig(
+                seed=seed,
+                tenant=settings.tenant,
+                duration_hours=hours,
+                agents=agents,
+                config_changes=config_changes,
             )
+            result = _simulation(cfg, progress)
             console.print(
                 "[bold]3/5[/bold] configuration: into the Configuration Database, "
                 "published on gca-cfg by the config adapter"
