@@ -12,7 +12,7 @@ time as the change time, and the adapter publishes them.
 At the start (the run's first millisecond) every object: Skill, AgentGroup, ActionCode, Queue,
 Campaign, DN (routing points, the IVR, every extension), Place, Person (every agent). dbids and
 attributes depend only on configuration names and counts, never on the seed, so days simulated
-with the same agents share one configuration (the demo data set of ``ingest/config/database.py``):
+with the same agents share one configuration (the demo data set of ``cli/config_demo.py``):
 
   Skill 101+, AgentGroup 201+, ActionCode 301+, Queue 401+, Campaign 501+, DN 601+ (routing
   points, then the IVR), DN 200000+i (extension of agent i), Place 300000+i, Person 100000+i.

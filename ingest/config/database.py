@@ -108,7 +108,7 @@ def ensure_config_db(settings: Settings, fill_default: Callable[[psycopg.Connect
                     "the Configuration Database at INFOMART_CONFIG_DB_DSN has no cfg schema; "
                     "run `infomart config-db init` (add --demo for the demo data set)"
                 )
-            log.info("creating the default Configuration Database with the demo data set")
+            log.info("creating the default Configuration Database and filling it")
             fill_default(conn)
     except psycopg.OperationalError as exc:
         where = "INFOMART_CONFIG_DB_DSN" if settings.config_db_dsn else "the default Configuration Database"
