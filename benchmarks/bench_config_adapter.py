@@ -33,11 +33,11 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cli.config_demo import load_demo  # noqa: E402
 from infomart import embedded  # noqa: E402
 from infomart.objectstore import LocalObjectStore  # noqa: E402
 from infomart.settings import Settings  # noqa: E402
-from ingest.config_adapter import ConfigAdapter  # noqa: E402
-from ingest.config_db import load_demo  # noqa: E402
+from ingest.config.adapter import ConfigAdapter  # noqa: E402
 from ingest.kafka_client import make_consumer, make_producer  # noqa: E402
 
 COUNTERS = "tup_returned, tup_fetched, blks_hit, blks_read, xact_commit"

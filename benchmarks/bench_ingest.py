@@ -33,8 +33,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cli.publish import Delivery, publish  # noqa: E402
 from infomart import embedded  # noqa: E402
-from infomart.publish import Delivery, publish  # noqa: E402
 from infomart.settings import LOGICAL_TOPICS, Settings  # noqa: E402
 from ingest.kafka_client import make_producer  # noqa: E402
 
@@ -53,7 +53,7 @@ def _settings(dsn: str, bootstrap: str, prefix: str, client: str, batch: int) ->
 
 def generate(n: int) -> list[Delivery]:
     """At least ``n`` simulated events (several simulated days if needed), cut to ``n``."""
-    from infomart.simulator import SimulationConfig, simulate
+    from simulator import SimulationConfig, simulate
 
     out: list[Delivery] = []
     seed = 1

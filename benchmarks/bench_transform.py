@@ -36,12 +36,12 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.bench_ingest import peak_rss_mb  # noqa: E402
 from infomart import embedded  # noqa: E402
 from infomart.settings import LOGICAL_TOPICS, Settings  # noqa: E402
-from infomart.simulator import SimulationConfig, simulate  # noqa: E402
-from infomart.transform import TransformResult, transform  # noqa: E402
 from ingest.archive_ingester import ArchiveIngester, find_archives  # noqa: E402
-from ingest.config_db import init_schema  # noqa: E402
-from ingest.config_feed import feed_configuration  # noqa: E402
+from ingest.config.database import init_schema  # noqa: E402
+from ingest.config.feed import feed_configuration  # noqa: E402
 from ingest.kafka_ingester import KafkaIngester  # noqa: E402
+from pipeline.transform import TransformResult, transform  # noqa: E402
+from simulator import SimulationConfig, simulate  # noqa: E402
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 

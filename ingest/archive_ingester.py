@@ -24,9 +24,9 @@ import psycopg
 
 from infomart import metrics
 from infomart.settings import LOGICAL_TOPICS, Settings
+from ingest.batch_writer import OrderedBatchWriter
 from ingest.contract import Contract
 from ingest.landing import Batch, Reject, ensure_raw_schema, write_batch
-from ingest.pipeline import OrderedWriter
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ class ArchiveIngester:
         line_no = 0
         done_bytes = 0
         batch = Batch("archive")
-        writer = OrderedWriter()  # validate the next batch while the previous one lands
+        writer = OrderedBatchWriter()  # validate the next batch while the previous one lands
         try:
             for line_no, line in enumerate(_lines(af.path), start=1):
                 done_bytes += len(line) + 1

@@ -18,10 +18,10 @@ import psycopg
 
 from infomart import metrics
 from infomart.settings import Settings
+from ingest.batch_writer import OrderedBatchWriter
 from ingest.contract import Contract
 from ingest.kafka_client import Consumer, TopicPartition, make_consumer
 from ingest.landing import Batch, Reject, ensure_raw_schema, write_batch
-from ingest.pipeline import OrderedWriter
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class KafkaIngester:
         stats = IngestStats()
         self.discover(stats)
         batch_size = self.settings.batch_size
-        writer = OrderedWriter()
+        writer = OrderedBatchWriter()
         try:
             self._loop(stats, writer, until_drained, progress, rediscover_s, max_batch_wait_s, batch_size)
         finally:
@@ -127,7 +127,7 @@ class KafkaIngester:
     def _loop(
         self,
         stats: IngestStats,
-        writer: OrderedWriter,
+        writer: OrderedBatchWriter,
         until_drained: bool,
         progress: Progress | None,
         rediscover_s: float,

@@ -15,12 +15,12 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from infomart.settings import Settings
-from infomart.transform import run_dbt
 from ingest.archive_ingester import ArchiveIngester, find_archives
-from ingest.config_db import init_schema
-from ingest.config_feed import FeedStats, feed_configuration
-from ingest.config_writer import ObjectChange
+from ingest.config.database import init_schema
+from ingest.config.feed import FeedStats, feed_configuration
+from ingest.config.writer import ObjectChange
 from ingest.kafka_ingester import KafkaIngester
+from pipeline.transform import run_dbt
 
 
 def module_database(pg_server: str, home: Path, prefix: str, **settings: Any) -> Iterator[Settings]:

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from infomart.settings import Settings
-from infomart.simulator import SimulationConfig, simulate, write_ndjson
+from simulator import SimulationConfig, simulate, write_ndjson
 from tests.conftest import EventFactory
 from tests.helpers import (
     build_models,

@@ -13,13 +13,13 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from infomart.cli import app
+from cli.main import app
+from cli.publish import Delivery, publish
 from infomart.embedded import free_port
-from infomart.publish import Delivery, publish
 from infomart.settings import Settings
-from infomart.transform import PROJECT_DIR, dbt_env
 from ingest.kafka_client import make_producer
 from ingest.landing import ensure_raw_schema
+from pipeline.transform import PROJECT_DIR, dbt_env
 from tests.conftest import EventFactory, count
 
 

@@ -25,16 +25,17 @@ import orjson
 import psycopg
 import pytest
 
+from cli.config_demo import demo_changed_at, load_demo
 from infomart.objectstore import LocalObjectStore, ObjectNotFound, S3ObjectStore
 from infomart.settings import S3Settings, Settings
-from infomart.transform import run_dbt
-from ingest.config_adapter import ConfigAdapter, _read_ranges, read_snapshot, ts_text
-from ingest.config_db import demo_changed_at, init_schema, load_demo
-from ingest.config_feed import feed_configuration
-from ingest.config_writer import write_changes
+from ingest.config.adapter import ConfigAdapter, _read_ranges, read_snapshot, ts_text
+from ingest.config.database import init_schema
+from ingest.config.feed import feed_configuration
+from ingest.config.writer import write_changes
 from ingest.contract import Contract
 from ingest.kafka_client import make_consumer, make_producer
 from ingest.kafka_ingester import KafkaIngester
+from pipeline.transform import run_dbt
 
 BIN = Path(sys.executable).parent
 
@@ -132,7 +133,7 @@ def _latest_changes(cfg_dsn: str) -> dict[tuple[str, int], tuple[int, datetime]]
 
 
 def _existing(cfg_dsn: str) -> set[tuple[str, int]]:
-    from ingest.config_adapter import OBJECT_VIEWS
+    from ingest.config.adapter import OBJECT_VIEWS
 
     with psycopg.connect(cfg_dsn) as conn:
         return {
@@ -240,8 +241,8 @@ def test_snapshot_to_local_folder_and_s3_read_back_equal(
 
 # ------------------------------------------------------------------ initial load, restart
 def test_initial_load_publishes_every_object_once_matching_the_simulator(settings: Settings, cfg_dsn: str):
-    from infomart.simulator.config import SimulationConfig
-    from infomart.simulator.simulation import simulate
+    from simulator.config import SimulationConfig
+    from simulator.simulation import simulate
 
     agents = 12
     with psycopg.connect(cfg_dsn, autocommit=True) as conn:
@@ -310,8 +311,8 @@ def test_initial_load_publishes_every_object_once_matching_the_simulator(setting
 def test_simulated_changes_reach_the_history_at_their_simulated_times(settings: Settings, cfg_dsn: str):
     """Simulator -> Configuration Database (writer, simulated change times) -> adapter (one poll per
     change time) -> gca-cfg -> raw -> staging -> int_config__history."""
-    from infomart.simulator.config import SimulationConfig
-    from infomart.simulator.simulation import simulate
+    from simulator.config import SimulationConfig
+    from simulator.simulation import simulate
 
     # 6 agents, 2 h from 08:00: new agent0007 at 08:30 (25 %), agent0002 moves at 08:48 (40 %),
     # agent0003's skill at 09:00 (50 %), agent0006 deleted 5 min after its logout (09:11:30.213)

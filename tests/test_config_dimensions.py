@@ -21,8 +21,8 @@ import psycopg
 import pytest
 
 from infomart.settings import Settings
-from infomart.simulator import SimulationConfig, simulate, write_ndjson
 from ingest.archive_ingester import ArchiveIngester, find_archives
+from simulator import SimulationConfig, simulate, write_ndjson
 from tests.conftest import EventFactory
 from tests.helpers import (
     build_models,

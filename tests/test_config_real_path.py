@@ -18,8 +18,8 @@ import psycopg
 import pytest
 
 from infomart.settings import Settings
-from infomart.simulator import SimulationConfig, simulate, write_ndjson
-from ingest.config_feed import feed_configuration
+from ingest.config.feed import feed_configuration
+from simulator import SimulationConfig, simulate, write_ndjson
 from tests.helpers import (
     build_models,
     configure_through_adapter,

@@ -1,5 +1,5 @@
 """A cycle builds only what changed: `dbt source freshness`, then the models downstream of the
-sources with new rows (infomart/freshness.py, transform(only_changed=True))."""
+sources with new rows (pipeline/freshness.py, transform(only_changed=True))."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import orjson
 import psycopg
 import pytest
 
-from infomart.freshness import state_dir
 from infomart.settings import Settings
-from infomart.transform import TransformError, TransformResult, transform
 from ingest.landing import ensure_raw_schema
+from pipeline.freshness import state_dir
+from pipeline.transform import TransformError, TransformResult, transform
 from tests.conftest import EventFactory, count
 
 # Models of each side: built when their source has new rows, left alone when another source has.

@@ -12,14 +12,14 @@ from pathlib import Path
 import orjson
 import psycopg
 
+from cli.publish import publish
 from infomart import embedded
-from infomart.publish import publish
 from infomart.settings import LOGICAL_TOPICS, Settings
-from infomart.simulator import SimulationConfig, simulate, write_ndjson
-from infomart.transform import transform
 from ingest.archive_ingester import ArchiveIngester, find_archives
 from ingest.kafka_client import make_producer
 from ingest.kafka_ingester import KafkaIngester
+from pipeline.transform import transform
+from simulator import SimulationConfig, simulate, write_ndjson
 from tests.test_staging import STAGING, _staging_rows
 
 STAGING_OF = dict(zip(LOGICAL_TOPICS, STAGING, strict=True))
@@ -92,7 +92,7 @@ def test_readme_demo_runs_on_its_own_embedded_services(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INFOMART_", "PG"))}
     home = Path("/tmp") / f"imdemo-{os.getpid()}"
     env["INFOMART_HOME"] = str(home)
-    cmd = [sys.executable, "-m", "infomart.cli"]
+    cmd = [sys.executable, "-m", "cli.main"]
 
     def run(*args: str) -> str:
         done = subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, timeout=600)

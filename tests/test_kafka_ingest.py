@@ -13,7 +13,7 @@ import orjson
 import psycopg
 import pytest
 
-from infomart.publish import Delivery, publish
+from cli.publish import Delivery, publish
 from infomart.settings import Settings
 from ingest.kafka_client import make_producer
 from ingest.kafka_ingester import KafkaIngester
@@ -123,7 +123,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(settings: Setting
     with psycopg.connect(dsn, autocommit=True) as conn:
         ensure_raw_schema(conn)
     rng = random.Random(7)
-    cmd = [sys.executable, "-m", "infomart.cli", "ingest", "kafka", "--until-drained"]
+    cmd = [sys.executable, "-m", "cli.main", "ingest", "kafka", "--until-drained"]
     kills = 0
     landed_at_kill = []
     while kills < 3:

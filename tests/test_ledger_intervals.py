@@ -13,8 +13,8 @@ import orjson
 import pytest
 import yaml
 
-from infomart.simulator import SimulationConfig, parse_ts, simulate, ts_str
-from infomart.simulator.intervals import (
+from simulator import SimulationConfig, parse_ts, simulate, ts_str
+from simulator.intervals import (
     AGENT_MEASURES,
     QUARTER_MS,
     QUEUE_MEASURES,
@@ -33,10 +33,10 @@ from infomart.simulator.intervals import (
     voice_stay,
     wait_distribution_rows,
 )
-from infomart.simulator.ledger import Ledger, _agent_rows, build_ledger, party_row
-from infomart.simulator.model import Agent, Call, Itx, Offer, Party, Session, Thread
-from infomart.simulator.simulation import Simulation
-from infomart.simulator.timefmt import to_ms
+from simulator.ledger import Ledger, _agent_rows, build_ledger, party_row
+from simulator.model import Agent, Call, Itx, Offer, Party, Session, Thread
+from simulator.simulation import Simulation
+from simulator.timefmt import to_ms
 from tests.test_simulator import COVERAGE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -730,7 +730,7 @@ def test_wait_distributions_add_up_to_the_queue_rows(cov) -> None:  # type: igno
 
 
 def test_data_horizon_is_the_latest_activity_event(cov) -> None:  # type: ignore[no-untyped-def]
-    from infomart.simulator.ledger import data_horizon
+    from simulator.ledger import data_horizon
 
     sim, _, evs = cov
     assert data_horizon(sim) == max(parse_ts(e["ts"]) for e in evs if e["topic"] in ACTIVITY_TOPICS)

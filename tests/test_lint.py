@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infomart.transform import PROJECT_DIR
+from pipeline.transform import PROJECT_DIR
 
 BIN = Path(sys.executable).parent
 SQL_FOLDERS = ["models", "macros", "snapshots", "analyses", "tests/dbt"]

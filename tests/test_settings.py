@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from infomart.cli import app
+from cli.main import app
 from infomart.settings import SettingsError, load_settings
 
 

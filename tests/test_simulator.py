@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 import pytest
 
-from infomart.simulator import LEDGER_FILES, TOPICS, SimulationConfig, parse_ts, simulate, write_ndjson
-from infomart.simulator.simulation import Simulation, SimulationResult
+from simulator import LEDGER_FILES, TOPICS, SimulationConfig, parse_ts, simulate, write_ndjson
+from simulator.simulation import Simulation, SimulationResult
 
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -569,7 +569,7 @@ def test_deterministic_across_processes_and_hash_seeds() -> None:
 
     code = (
         "import hashlib\n"
-        "from infomart.simulator import SimulationConfig, simulate\n"
+        "from simulator import SimulationConfig, simulate\n"
         "r = simulate(SimulationConfig(agents=6, duration_hours=0.75, config_changes=True, shuffle=True))\n"
         "h = hashlib.sha256()\n"
         "[h.update(d.key.encode() + d.value) for d in r.deliveries]\n"

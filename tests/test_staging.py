@@ -8,8 +8,8 @@ import orjson
 import psycopg
 
 from infomart.settings import Settings
-from infomart.transform import transform
 from ingest.archive_ingester import ArchiveIngester, find_archives
+from pipeline.transform import transform
 from tests.conftest import EventFactory
 
 STAGING = [

@@ -14,9 +14,9 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from infomart.settings import LOGICAL_TOPICS, Settings
-from infomart.simulator import SimulationConfig, simulate, write_ndjson
-from infomart.transform import transform
 from ingest.archive_ingester import ArchiveIngester, find_archives
+from pipeline.transform import transform
+from simulator import SimulationConfig, simulate, write_ndjson
 from tests import ledger_compare
 
 DAY = dict(seed=5, agents=100, duration_hours=24, calls_per_hour=833)

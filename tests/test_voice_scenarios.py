@@ -14,8 +14,8 @@ import psycopg
 import pytest
 
 from infomart.settings import Settings
-from infomart.transform import transform
 from ingest.archive_ingester import ArchiveIngester, find_archives
+from pipeline.transform import transform
 from tests.conftest import EventFactory
 
 BASE = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

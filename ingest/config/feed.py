@@ -1,10 +1,10 @@
 """Configuration changes through the real path: Configuration Database -> config adapter -> ``gca-cfg``.
 
 Used by ``infomart demo`` and ``infomart simulate`` (the simulator's configuration changes) and by
-the tests. The changes are written into the Configuration Database (``ingest/config_writer.py``)
+the tests. The changes are written into the Configuration Database (``ingest/config/writer.py``)
 one change time at a time, and after each time the config adapter polls and publishes what
 changed. One poll per change time: the adapter coalesces the changes it finds in one poll into
-each object's latest state (``ingest/config_adapter.py``), so writing a whole simulated day
+each object's latest state (``ingest/config/adapter.py``), so writing a whole simulated day
 before a single poll would lose the states in between (an agent's group before its move).
 Before the first write the adapter polls once, which publishes what the Configuration Database
 holds and the topic does not (the initial load when the topic is new).
@@ -20,8 +20,8 @@ import psycopg
 
 from infomart.objectstore import ObjectStore
 from infomart.settings import Settings
-from ingest.config_adapter import ConfigAdapter, PollStats, SnapshotInfo
-from ingest.config_writer import ObjectChange, WriteStats, write_changes
+from ingest.config.adapter import ConfigAdapter, PollStats, SnapshotInfo
+from ingest.config.writer import ObjectChange, WriteStats, write_changes
 from ingest.kafka_client import make_consumer, make_producer
 
 

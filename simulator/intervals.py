@@ -28,7 +28,7 @@ QUARTER_MS = 15 * 60 * 1000
 DEFAULT_SERVICE_LEVEL_S = 20
 DEFAULT_SHORT_ABANDON_S = 10
 
-TIME_RANGE_SEED = Path(__file__).resolve().parents[2] / "seeds" / "time_range.csv"
+TIME_RANGE_SEED = Path(__file__).resolve().parents[1] / "seeds" / "time_range.csv"
 
 # ---------------------------------------------------------------------- columns
 QUEUE_OUTCOMES: tuple[str, ...] = (

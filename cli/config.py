@@ -1,7 +1,7 @@
 """CLI commands of the configuration side: ``infomart config-adapter`` and ``infomart config-db init``.
 
-Registered in ``infomart/cli.py``; the logic is in ``ingest/config_adapter.py`` and
-``ingest/config_db.py``. Exit codes as everywhere: 0 done, 1 failed, 2 bad settings or usage.
+Registered in ``cli/main.py``; the logic is in ``ingest/config/adapter.py`` and
+``ingest/config/database.py``. Exit codes as everywhere: 0 done, 1 failed, 2 bad settings or usage.
 """
 
 from __future__ import annotations
@@ -61,14 +61,8 @@ def config_db_init(
 
     The demo data set is loaded only into a tenant without persons; a tenant that has them (the
     demo or the simulator configured it already) is left as it is."""
-    from ingest.config_db import (
-        AlreadyConfigured,
-        ConfigDbError,
-        demo_changed_at,
-        init_schema,
-        load_demo,
-        resolve_config_db_dsn,
-    )
+    from cli.config_demo import AlreadyConfigured, demo_changed_at, load_demo
+    from ingest.config.database import ConfigDbError, init_schema, resolve_config_db_dsn
 
     settings = _settings()
     try:
@@ -122,14 +116,19 @@ def config_adapter(
     ] = 1,
 ) -> None:
     """Configuration Database -> gca-cfg (one event per changed object) + snapshots in object storage."""
+    from cli.config_demo import demo_changed_at, load_demo
     from infomart.objectstore import make_object_store
-    from ingest.config_adapter import AdapterError, ConfigAdapter, PollStats, SnapshotInfo
-    from ingest.config_db import ConfigDbError, ensure_config_db
+    from ingest.config.adapter import AdapterError, ConfigAdapter, PollStats, SnapshotInfo
+    from ingest.config.database import ConfigDbError, ensure_config_db
     from ingest.kafka_client import make_consumer, make_producer
 
     settings = _settings()
+
+    def fill_with_demo(conn: psycopg.Connection) -> None:
+        load_demo(conn, settings.tenant, agents=100, changed_at=demo_changed_at())
+
     try:
-        config_dsn = ensure_config_db(settings)
+        config_dsn = ensure_config_db(settings, fill_with_demo)
         bootstrap = embedded.resolve_bootstrap(settings)
     except ConfigDbError as exc:
         raise _fail(str(exc)) from None

@@ -3,7 +3,7 @@
 Change detection: a change table filled by triggers
 ------------------------------------------------------
 Every insert, update or delete in the Configuration Database's ``cfg`` tables writes one row per
-affected object into ``cfg.change_log`` (``ingest/sql/config_db.sql``): ``config_version`` (one
+affected object into ``cfg.change_log`` (``ingest/config/config_db.sql``): ``config_version`` (one
 sequence), ``changed_at``, ``object_type``, ``dbid``, ``tenant_dbid``, ``op``. Writers are
 serialised by the triggers, so versions are handed out in commit order and any snapshot of the
 database sees a gap-free prefix of them. One poll is one REPEATABLE READ, read-only transaction:
@@ -58,8 +58,8 @@ send than holes, which needs reordering inside a partition; those numbers are th
 One adapter per Configuration Database and tenant (a session advisory lock); it must be the only
 producer of the topic with ``source=gca``. The topic is created with one partition when missing
 (total order); keep it compacted or without retention. The simulator's configuration reaches the
-topic the same way: written into the Configuration Database (``ingest/config_writer.py``) and
-published by this adapter (``ingest/config_feed.py``).
+topic the same way: written into the Configuration Database (``ingest/config/writer.py``) and
+published by this adapter (``ingest/config/feed.py``).
 
 Snapshots
 ---------
@@ -91,7 +91,7 @@ from psycopg import IsolationLevel
 
 from infomart.objectstore import ObjectNotFound, ObjectStore
 from infomart.settings import Settings
-from ingest.config_db import ConfigDbError, schema_exists
+from ingest.config.database import ConfigDbError, schema_exists
 from ingest.contract import Contract
 from ingest.kafka_client import Consumer, Message, Producer, TopicPartition
 

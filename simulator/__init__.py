@@ -1,6 +1,6 @@
 """A deterministic contact-center simulator with a ground-truth ledger.
 
-    from infomart.simulator import SimulationConfig, simulate, write_ndjson
+    from simulator import SimulationConfig, simulate, write_ndjson
     result = simulate(SimulationConfig(seed=7, agents=20, duration_hours=8))
     write_ndjson(result, "out/")
 

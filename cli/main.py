@@ -6,10 +6,9 @@ Exit codes: 0 done; 1 the pipeline failed (the message says where); 2 bad settin
 from __future__ import annotations
 
 import logging
-import signal
 import sys
+import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -27,11 +26,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cli.config import config_adapter, config_db_app
+from cli.simulator_options import with_simulator_options
 from infomart import embedded
-from infomart.cli_config import config_adapter, config_db_app
 from infomart.retry import wait_for
 from infomart.settings import LOGICAL_TOPICS, Settings, SettingsError, load_settings
-from infomart.transform import TransformError, TransformResult, transform
+from pipeline.cycle import CycleReport, run_cycles, stop_on_signals
+from pipeline.transform import TransformError, TransformResult, transform
 
 app = typer.Typer(
     help="Open contact-center Info Mart: events in, PostgreSQL facts out.",
@@ -115,68 +116,38 @@ def main(
 
 
 # ------------------------------------------------------------------ simulate
-def _simulation(
-    hours: float,
-    agents: int,
-    seed: int,
-    start: datetime | None,
-    calls_per_hour: float | None,
-    redundant: bool,
-    shuffle: bool,
-    late_share: float,
-    tenant: str,
-    progress: Progress,
-    config_changes: bool = False,
-):  # type: ignore[no-untyped-def]
-    from infomart.simulator import SimulationConfig, simulate
+def _simulation(cfg, progress: Progress):  # type: ignore[no-untyped-def]
+    from simulator import simulate
 
-    kwargs: dict[str, object] = {
-        "seed": seed,
-        "tenant": tenant,
-        "duration_hours": hours,
-        "agents": agents,
-        "redundant_sources": redundant,
-        "shuffle": shuffle,
-        "late_share": late_share,
-        "config_changes": config_changes,
-    }
-    if start is not None:
-        kwargs["start"] = start.replace(tzinfo=UTC) if start.tzinfo is None else start
-    if calls_per_hour is not None:
-        kwargs["calls_per_hour"] = calls_per_hour
-    cfg = SimulationConfig(**kwargs)  # type: ignore[arg-type]
     task = progress.add_task("simulating", total=100, info="")
 
     def on_progress(done_ms: int, total_ms: int) -> None:
         progress.update(task, completed=int(100 * done_ms / max(total_ms, 1)))
 
+    started = time.perf_counter()
     result = simulate(cfg, progress=on_progress)
-    progress.update(task, completed=100, info=f"{len(result.deliveries):,} events")
+    seconds = time.perf_counter() - started
+    n = len(result.deliveries)
+    progress.update(task, completed=100, info=f"{n:,} events in {seconds:.1f} s ({n / seconds:,.0f}/s)")
     return result
 
 
+OUTPUT = "Output"
+
+
 @app.command()
+@with_simulator_options
 def simulate(
     out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Write NDJSON archives (and the ledger) here.")
+        Path | None,
+        typer.Option("--out", help="Write NDJSON archives (and the ledger) here.", rich_help_panel=OUTPUT),
     ] = None,
     to_kafka: Annotated[
-        bool, typer.Option("--to-kafka", help="Publish to Kafka (configured or embedded).")
-    ] = False,
-    hours: Annotated[float, typer.Option(help="Simulated hours.")] = 8.0,
-    agents: Annotated[int, typer.Option(help="Agents.")] = 20,
-    seed: Annotated[int, typer.Option(help="Random seed: same seed, same events.")] = 1,
-    start: Annotated[datetime | None, typer.Option(help="Simulated start, UTC.")] = None,
-    calls_per_hour: Annotated[float | None, typer.Option(help="Inbound call arrival rate.")] = None,
-    redundant: Annotated[bool, typer.Option(help="A second, redundant source repeats voice events.")] = False,
-    shuffle: Annotated[bool, typer.Option(help="Shuffle delivery order.")] = False,
-    late_share: Annotated[float, typer.Option(help="Share of events delivered hours late.")] = 0.0,
-    gzip: Annotated[bool, typer.Option("--gzip", help="Compress the archives.")] = False,
-    config_changes: Annotated[
         bool,
-        typer.Option(
-            "--config-changes", help="Configuration changes during the run (new agent, group move, ...)."
-        ),
+        typer.Option("--to-kafka", help="Publish to Kafka (configured or embedded).", rich_help_panel=OUTPUT),
+    ] = False,
+    gzip: Annotated[
+        bool, typer.Option("--gzip", help="Compress the archives.", rich_help_panel=OUTPUT)
     ] = False,
     configure: Annotated[
         bool,
@@ -184,30 +155,29 @@ def simulate(
             "--configure/--no-configure",
             help="Write the simulated configuration into the Configuration Database and publish it "
             "on gca-cfg with the config adapter.",
+            rich_help_panel=OUTPUT,
         ),
     ] = True,
+    simulation: dict[str, object] | None = None,
 ) -> None:
     """Simulate a contact center: events to NDJSON archives and/or Kafka, the ground-truth ledger, and
-    its configuration through the Configuration Database and the config adapter (gca-cfg)."""
+    its configuration through the Configuration Database and the config adapter (gca-cfg).
+
+    Every setting of the simulator (SimulationConfig) is an option; those not given keep the
+    simulator's defaults."""
+    from simulator import SimulationConfig
+
     if out_dir is None and not to_kafka:
         raise _fail("say where the events go: --out DIR and/or --to-kafka", 2)
     settings = _settings()
+    try:
+        cfg = SimulationConfig(**{**(simulation or {}), "tenant": settings.tenant})  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise _fail(f"simulator settings: {exc}", 2) from None
     with _progress() as progress:
-        result = _simulation(
-            hours,
-            agents,
-            seed,
-            start,
-            calls_per_hour,
-            redundant,
-            shuffle,
-            late_share,
-            settings.tenant,
-            progress,
-            config_changes,
-        )
+        result = _simulation(cfg, progress)
         if out_dir is not None:
-            from infomart.simulator import write_ndjson
+            from simulator import write_ndjson
 
             write_ndjson(result, out_dir, gzip=gzip)
         fed = _feed_config(settings, result.config_changes, progress) if configure else None
@@ -227,9 +197,9 @@ def simulate(
 def _feed_config(settings: Settings, changes, progress: Progress):  # type: ignore[no-untyped-def]
     """The simulated configuration: Configuration Database -> config adapter -> gca-cfg."""
     from infomart.objectstore import make_object_store
-    from ingest.config_adapter import AdapterError
-    from ingest.config_db import ConfigDbError, prepare_config_db
-    from ingest.config_feed import feed_configuration
+    from ingest.config.adapter import AdapterError
+    from ingest.config.database import ConfigDbError, prepare_config_db
+    from ingest.config.feed import feed_configuration
 
     task = progress.add_task(
         "configuration -> Configuration Database -> gca-cfg", total=len(changes), info=""
@@ -269,7 +239,7 @@ def _print_feed(fed) -> None:  # type: ignore[no-untyped-def]
 
 
 def _count_by_topic(deliveries) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    from infomart.simulator import TOPICS  # the simulator's topics (gca-cfg is the config adapter's)
+    from simulator import TOPICS  # the simulator's topics (gca-cfg is the config adapter's)
 
     counts: dict[str, int] = dict.fromkeys(TOPICS, 0)
     for d in deliveries:
@@ -278,7 +248,7 @@ def _count_by_topic(deliveries) -> dict[str, int]:  # type: ignore[no-untyped-de
 
 
 def _publish(settings: Settings, deliveries, progress: Progress) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    from infomart.publish import publish
+    from cli.publish import publish
     from ingest.kafka_client import make_producer
 
     bootstrap = _bootstrap(settings)
@@ -336,13 +306,8 @@ def _ingest_kafka(settings: Settings, dsn: str, follow: bool, progress: Progress
     return stats
 
 
-def _stop_on_signals(event) -> None:  # type: ignore[no-untyped-def]
-    def handler(signum, frame) -> None:  # type: ignore[no-untyped-def]
-        console.print("stopping after the current batch ...")
-        event.set()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+def _stop_on_signals(event: threading.Event) -> None:
+    stop_on_signals(event, lambda: console.print("stopping after the current batch ..."))
 
 
 @ingest_app.command("kafka")
@@ -480,8 +445,6 @@ def run(
     """Run continuously: ingest what Kafka has, transform, wait, repeat. Serves Prometheus metrics."""
     from prometheus_client import start_http_server
 
-    from infomart import metrics
-
     settings = _settings()
     dsn = _dsn(settings, wait=True)
     if settings.metrics_port:
@@ -489,32 +452,24 @@ def run(
         console.print(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
     ingester = _kafka_ingester(settings, dsn, wait=True)
     _stop_on_signals(ingester.stop)
-    n = 0
     try:
-        while not ingester.stop.is_set():
-            n += 1
-            started = time.monotonic()
-            stats = ingester.run(until_drained=True)
-            metrics.KAFKA_LAG.set(ingester.remaining())
-            try:
-                result = transform(settings, dsn, tests=tests, only_changed=True)
-            except TransformError as exc:
-                console.print(f"[red]cycle {n}: transform failed[/red]: {exc}")
-            else:
-                metrics.CYCLES.inc()
-                metrics.LAST_CYCLE_TS.set(time.time())
-                console.print(
-                    f"cycle {n}: {stats.total:,} events landed, {stats.rejects:,} rejected, "
-                    f"{_built(result)}, {len(result.nodes)} dbt nodes in {result.seconds:.1f} s "
-                    f"(freshness {result.freshness_seconds:.1f} s, cycle {time.monotonic() - started:.1f} s)",
-                    soft_wrap=True,
-                )
-                console.print(f"    {_freshness_line(result)}", soft_wrap=True)
-            if cycles and n >= cycles:
-                break
-            ingester.stop.wait(settings.cycle_seconds)
+        run_cycles(settings, dsn, ingester, cycles=cycles, tests=tests, on_cycle=_print_cycle)
     finally:
         ingester.close()
+
+
+def _print_cycle(report: CycleReport) -> None:
+    n, stats, result = report.number, report.landed, report.result
+    if result is None:
+        console.print(f"[red]cycle {n}: transform failed[/red]: {report.error}")
+        return
+    console.print(
+        f"cycle {n}: {stats.total:,} events landed, {stats.rejects:,} rejected, "
+        f"{_built(result)}, {len(result.nodes)} dbt nodes in {result.seconds:.1f} s "
+        f"(freshness {result.freshness_seconds:.1f} s, cycle {report.seconds:.1f} s)",
+        soft_wrap=True,
+    )
+    console.print(f"    {_freshness_line(result)}", soft_wrap=True)
 
 
 def _built(result: TransformResult) -> str:
@@ -560,9 +515,16 @@ def demo(
     try:
         with _progress() as progress:
             console.print(f"[bold]2/5[/bold] simulating {hours:g} h with {agents} agents")
-            result = _simulation(
-                hours, agents, seed, None, None, False, False, 0.0, settings.tenant, progress, config_changes
+            from simulator import SimulationConfig
+
+            cfg = SimulationConfig(
+                seed=seed,
+                tenant=settings.tenant,
+                duration_hours=hours,
+                agents=agents,
+                config_changes=config_changes,
             )
+            result = _simulation(cfg, progress)
             console.print(
                 "[bold]3/5[/bold] configuration: into the Configuration Database, "
                 "published on gca-cfg by the config adapter"
@@ -585,7 +547,7 @@ def demo(
         host = dsn.split("host=")[-1]
         out.print(f"    psql -h {host} -U postgres {embedded.tenant_database(settings.tenant)}")
         if not settings.config_db_dsn:
-            from ingest.config_db import config_db_name
+            from ingest.config.database import config_db_name
 
             out.print(
                 f"    Configuration Database: psql -h {host} -U postgres {config_db_name(settings.tenant)}"

@@ -2,7 +2,7 @@
 --
 -- Applied idempotently by `infomart config-db init` (and by the embedded default on first use).
 -- This database is separate from the Info Mart, as Genesys keeps it; the config adapter
--- (ingest/config_adapter.py) reads it as the read-only role cfg_reader.
+-- (ingest/config/adapter.py) reads it as the read-only role cfg_reader.
 --
 -- Objects (table -> gca-cfg object_type):
 --   cfg_tenant                                   (not published: the adapter serves one tenant)
@@ -27,7 +27,7 @@
 -- Configuration Server serialises its writes too; configuration changes are rare and small.
 -- changed_at is one time per transaction, truncated to milliseconds (the event contract's
 -- precision). The writer may set it: `set local cfg.changed_at = '<timestamptz>'` in the
--- transaction, before its first change, records that time as the time of its changes (ingest/config_writer.py does, to keep
+-- transaction, before its first change, records that time as the time of its changes (ingest/config/writer.py does, to keep
 -- the simulated time of simulated changes). Unset, it is now(), never earlier than the previous
 -- change's, so it is monotonic in config_version. A writer's time is kept as given, even when it
 -- is earlier than an earlier version's: the Info Mart orders versions by config_version and flags
@@ -409,7 +409,7 @@ $$;
 -- ------------------------------------------------------------------ published shape
 -- One view per gca-cfg object type: (tenant_dbid, dbid, attributes). `attributes` is what
 -- ConfigUpsert carries (the whole object after the change). The simulator's configuration
--- changes (infomart/simulator/cfgevents.py) are written in this shape by ingest/config_writer.py.
+-- changes (simulator/cfgevents.py) are written in this shape by ingest/config/writer.py.
 -- Names of referenced objects are resolved here (reports want names at event time);
 -- the triggers above log the fan-out when such a name changes.
 

@@ -1,7 +1,7 @@
 """Write configuration objects into the Configuration Database, each change at its own time.
 
 A change is one object after the change, in the shape the Configuration Database publishes it
-(the ``cfg.obj_<type>`` views of ``ingest/sql/config_db.sql``), or ``None`` for a deletion, with
+(the ``cfg.obj_<type>`` views of ``ingest/config/config_db.sql``), or ``None`` for a deletion, with
 the time it was made (:class:`ObjectChange`; the simulator's ``ConfigChange`` is one). The writer
 turns it into rows of the ``cfg`` tables, as an administrator's tool would, and the tables'
 triggers log it in ``cfg.change_log``; the config adapter then publishes it on ``gca-cfg``.
@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
-from ingest.config_db import ConfigDbError
+from ingest.config.database import ConfigDbError
 
 #: object_type -> table
 TABLES: dict[str, str] = {

@@ -1,18 +1,18 @@
 """Configuration changes: the objects of the simulated contact center and their changes over time.
 
 The simulator does not publish ``gca-cfg``: that topic comes only from the config adapter
-(``ingest/config_adapter.py``), which reads the Configuration Database. The simulator records
+(``ingest/config/adapter.py``), which reads the Configuration Database. The simulator records
 what an administrator would have done in the Configuration Database, and when:
 ``SimulationResult.config_changes``, a list of :class:`ConfigChange` in time order, each the
 whole object after the change in the shape the Configuration Database publishes it
-(``cfg.obj_<type>`` in ``ingest/sql/config_db.sql``), or ``None`` for a deletion.
-``ingest/config_writer.py`` writes them into the Configuration Database, each with its simulated
+(``cfg.obj_<type>`` in ``ingest/config/config_db.sql``), or ``None`` for a deletion.
+``ingest/config/writer.py`` writes them into the Configuration Database, each with its simulated
 time as the change time, and the adapter publishes them.
 
 At the start (the run's first millisecond) every object: Skill, AgentGroup, ActionCode, Queue,
 Campaign, DN (routing points, the IVR, every extension), Place, Person (every agent). dbids and
 attributes depend only on configuration names and counts, never on the seed, so days simulated
-with the same agents share one configuration (the demo data set of ``ingest/config_db.py``):
+with the same agents share one configuration (the demo data set of ``cli/config_demo.py``):
 
   Skill 101+, AgentGroup 201+, ActionCode 301+, Queue 401+, Campaign 501+, DN 601+ (routing
   points, then the IVR), DN 200000+i (extension of agent i), Place 300000+i, Person 100000+i.

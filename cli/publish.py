@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from infomart.simulator.emitter import Delivery
 from ingest.kafka_client import Producer
+from simulator.emitter import Delivery
 
 __all__ = ["Delivery", "publish"]
 

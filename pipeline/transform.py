@@ -3,7 +3,7 @@
 The checked-in ``profiles.yml`` reads the standard libpq variables (PGHOST, PGPORT, ...);
 here they are set from the DSN, so the same project also runs with a plain ``dbt build``.
 
-Every transform first runs ``dbt source freshness`` (see :mod:`infomart.freshness`). With
+Every transform first runs ``dbt source freshness`` (see :mod:`pipeline.freshness`). With
 ``only_changed`` (the cycles of ``infomart run``) it then builds only the sources with new rows and
 everything downstream of them, and nothing at all when no source has new rows; the first cycle, a
 changed project and a full refresh build everything. Only a build that succeeded saves the state
@@ -21,8 +21,9 @@ from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
 
-from infomart import freshness, metrics
+from infomart import metrics
 from infomart.settings import Settings
+from pipeline import freshness
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
