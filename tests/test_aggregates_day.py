@@ -13,8 +13,8 @@ import psycopg
 import pytest
 
 from infomart.settings import LOGICAL_TOPICS
-from simulator import SimulationConfig, simulate, write_ndjson
 from pipeline.transform import transform
+from simulator import SimulationConfig, simulate, write_ndjson
 from tests.helpers import build_models
 from tests.test_voice_facts import DAY, _database, _land, _settings
 
