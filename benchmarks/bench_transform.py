@@ -75,6 +75,15 @@ def slowest(result: TransformResult, n: int = 6) -> str:
     return ", ".join(f"{node.name} {node.seconds:.1f}" for node in nodes)
 
 
+def aggregates_share(result: TransformResult) -> str:
+    """Seconds the aggregate models (ag2_*) took of the dbt work, and how many of them ran."""
+    ag2 = [node for node in result.nodes if node.name.startswith("ag2_")]
+    total = sum(node.seconds for node in result.nodes)
+    spent = sum(node.seconds for node in ag2)
+    share = spent / total if total else 0.0
+    return f"aggregates {spent:.1f} s of {total:.1f} s dbt work ({share:.0%}, {len(ag2)} models)"
+
+
 def measure(history: int, args: argparse.Namespace, tmp: Path) -> None:
     dsn = embedded.start_embedded_postgres(tmp / f"h{history}", "bench")
     cfg_dsn = embedded.start_embedded_postgres(tmp / f"h{history}", "cfgdb_bench")
@@ -106,7 +115,7 @@ def measure(history: int, args: argparse.Namespace, tmp: Path) -> None:
         full = time.perf_counter() - t0
         print(
             f"[{history:,}] full refresh: {full:.1f} s = {history / full:,.0f} events/s;"
-            f" slowest: {slowest(result)}",
+            f" {aggregates_share(result)}; slowest: {slowest(result)}",
             flush=True,
         )
         nxt = simulate(
@@ -123,8 +132,8 @@ def measure(history: int, args: argparse.Namespace, tmp: Path) -> None:
             cycle = time.perf_counter() - t0
             print(
                 f"[{history:,}] cycle {n} with {len(part):,} new events on top: {cycle:.1f} s"
-                f" (freshness {result.freshness_seconds:.1f} s, {len(result.nodes)} nodes);"
-                f" slowest: {slowest(result)}",
+                f" (freshness {result.freshness_seconds:.1f} s, {len(result.nodes)} nodes;"
+                f" {aggregates_share(result)}); slowest: {slowest(result)}",
                 flush=True,
             )
         t0 = time.perf_counter()
