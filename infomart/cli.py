@@ -119,6 +119,7 @@ def _simulation(
     late_share: float,
     tenant: str,
     progress: Progress,
+    omit_routed_initiator: bool = False,
 ):  # type: ignore[no-untyped-def]
     from infomart.simulator import SimulationConfig, simulate
 
@@ -130,6 +131,7 @@ def _simulation(
         "redundant_sources": redundant,
         "shuffle": shuffle,
         "late_share": late_share,
+        "omit_routed_initiator": omit_routed_initiator,
     }
     if start is not None:
         kwargs["start"] = start.replace(tzinfo=UTC) if start.tzinfo is None else start
@@ -162,6 +164,12 @@ def simulate(
     redundant: Annotated[bool, typer.Option(help="A second, redundant source repeats voice events.")] = False,
     shuffle: Annotated[bool, typer.Option(help="Shuffle delivery order.")] = False,
     late_share: Annotated[float, typer.Option(help="Share of events delivered hours late.")] = 0.0,
+    omit_routed_initiator: Annotated[
+        bool,
+        typer.Option(
+            help="Leave initiator_party_id null on routed parties; routing points then emit Diverted."
+        ),
+    ] = False,
     gzip: Annotated[bool, typer.Option("--gzip", help="Compress the archives.")] = False,
 ) -> None:
     """Simulate a contact center: events to NDJSON archives and/or Kafka, plus the ground-truth ledger."""
@@ -180,6 +188,7 @@ def simulate(
             late_share,
             settings.tenant,
             progress,
+            omit_routed_initiator,
         )
         if out_dir is not None:
             from infomart.simulator import write_ndjson

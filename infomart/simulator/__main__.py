@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--redundant", action="store_true")
     ap.add_argument("--shuffle", choices=("none", "window", "full"), default="none")
     ap.add_argument("--late-share", type=float, default=0.0)
+    ap.add_argument(
+        "--omit-routed-initiator",
+        action="store_true",
+        help="leave initiator_party_id null on routed parties; routing points then emit Diverted",
+    )
     ap.add_argument("--anomalies", type=int, default=0)
     ap.add_argument("--config-changes", action="store_true")
     ap.add_argument("--gzip", action="store_true")
@@ -36,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         "redundant_sources": a.redundant,
         "shuffle": a.shuffle,
         "late_share": a.late_share,
+        "omit_routed_initiator": a.omit_routed_initiator,
         "anomalies": a.anomalies,
         "config_changes": a.config_changes,
     }

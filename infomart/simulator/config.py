@@ -6,6 +6,11 @@ derived from the number of agents so that a bigger center gets proportionally mo
 The *delivery* options (``redundant_sources``, ``redundant_share``, ``shuffle``,
 ``shuffle_window``, ``late_share``) only change how the emitted stream is delivered; they
 never change the simulation, the event ids or the ledger, and they are not part of the run tag.
+
+The *rendering* options (``omit_routed_initiator``) change how the upstream servers write the
+events (which link fields they fill, which events they add), never the simulation: they are not
+part of the run tag, so entity ids and the ledger stay the same; event ids get a tag of their own
+(``event_tag``), so one id never names two different events.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 DELIVERY_FIELDS: frozenset[str] = frozenset(
     {"redundant_sources", "redundant_share", "shuffle", "shuffle_window", "late_share"}
 )
+RENDERING_FIELDS: frozenset[str] = frozenset({"omit_routed_initiator"})
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,11 @@ class SimulationConfig:
     shuffle_window: int = 1000
     late_share: float = 0.0
 
+    # ---- rendering (how the upstream servers write the events; not part of the simulation)
+    # Routed parties (reason Route after a Diverted) get a null initiator_party_id, and routing
+    # points emit Diverted(target_party_id=<the next party>), as several SIP servers do.
+    omit_routed_initiator: bool = False
+
     def __post_init__(self) -> None:
         if self.start.tzinfo is None:
             raise ValueError("start must be timezone-aware (UTC)")
@@ -177,6 +188,16 @@ def run_tag(cfg: SimulationConfig) -> str:
     Goes into every event id and entity id, so runs with another seed, start or configuration
     never collide, while the same run always gives the same ids.
     """
-    sim = {k: v for k, v in cfg.to_json().items() if k not in DELIVERY_FIELDS}
+    sim = {k: v for k, v in cfg.to_json().items() if k not in DELIVERY_FIELDS | RENDERING_FIELDS}
     text = repr(sorted(sim.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def event_tag(cfg: SimulationConfig) -> str:
+    """The tag in event ids: the run tag, or, when a rendering option changes the events, a hash
+    of the run tag and the rendering options (the same event id never names two events)."""
+    tag = run_tag(cfg)
+    rendering = {k: v for k, v in cfg.to_json().items() if k in RENDERING_FIELDS}
+    if rendering == {f: getattr(SimulationConfig, f) for f in RENDERING_FIELDS}:
+        return tag
+    return hashlib.sha256(repr((tag, sorted(rendering.items()))).encode()).hexdigest()[:10]
