@@ -245,7 +245,7 @@ after_call_work as (
         releases.party_id,
         releases.released_ts,
         party_intervals.acw_count,
-        party_intervals.acw_ms,
+        coalesce(party_intervals.acw_ms, 0) as acw_ms,
         party_intervals.first_start_ts,
         party_intervals.has_open_interval,
         {% if is_incremental() %}
