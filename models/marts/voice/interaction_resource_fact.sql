@@ -41,21 +41,32 @@ thread_parties as (
     {% endif %}
 ),
 
-handling_parties as (
-    select
-        thread_parties.*,
-        outcomes.resource_role,
-        outcomes.technical_result,
-        outcomes.result_reason
-    from thread_parties
-    inner join {{ ref('int_voice__party_outcomes') }} as outcomes
-        on thread_parties.call_id = outcomes.call_id and thread_parties.party_id = outcomes.party_id
+{# the touched calls (every call of a touched thread); on a full build every call #}
+thread_calls as (
+    select call_id
+    from {{ ref('int_voice__calls') }}
+    {% if is_incremental() %}
+        where
+            root_id in (
+                select touched.media_server_root_ixn_id from {{ touched_keys() }} as touched
+            )
+    {% endif %}
+),
+
+party_outcomes as (
+    select outcomes.*
+    from {{ ref('int_voice__party_outcomes') }} as outcomes
+    {% if is_incremental() %}
+        where outcomes.call_id in (select thread_calls.call_id from thread_calls)
+    {% endif %}
 ),
 
 mediation as (
     select paths.*
     from {{ ref('int_voice__mediation_paths') }} as paths
-    inner join thread_parties on paths.call_id = thread_parties.call_id and paths.party_id = thread_parties.party_id
+    {% if is_incremental() %}
+        where paths.call_id in (select thread_calls.call_id from thread_calls)
+    {% endif %}
 ),
 
 after_call_work as (
@@ -66,7 +77,9 @@ after_call_work as (
         acw.acw_ms,
         acw.last_landed_at
     from {{ ref('int_voice__after_call_work') }} as acw
-    inner join thread_parties on acw.call_id = thread_parties.call_id and acw.party_id = thread_parties.party_id
+    {% if is_incremental() %}
+        where acw.call_id in (select thread_calls.call_id from thread_calls)
+    {% endif %}
 ),
 
 renamed as (
@@ -120,6 +133,17 @@ consults_started as (
     from consult_initiators
     where match_rank = 1
     group by call_id, party_id
+),
+
+handling_parties as (
+    select
+        parties.*,
+        party_outcomes.resource_role,
+        party_outcomes.technical_result,
+        party_outcomes.result_reason
+    from party_outcomes
+    inner join {{ ref('int_voice__parties') }} as parties
+        on party_outcomes.call_id = parties.call_id and party_outcomes.party_id = parties.party_id
 ),
 
 measured as (
