@@ -41,23 +41,11 @@ thread_parties as (
     {% endif %}
 ),
 
-{# the touched calls (every call of a touched thread); on a full build every call #}
-thread_calls as (
-    select call_id
-    from {{ ref('int_voice__calls') }}
-    {% if is_incremental() %}
-        where
-            root_id in (
-                select touched.media_server_root_ixn_id from {{ touched_keys() }} as touched
-            )
-    {% endif %}
-),
-
 party_outcomes as (
     select outcomes.*
     from {{ ref('int_voice__party_outcomes') }} as outcomes
     {% if is_incremental() %}
-        where outcomes.call_id in (select thread_calls.call_id from thread_calls)
+        where outcomes.call_id in (select thread_parties.call_id from thread_parties)
     {% endif %}
 ),
 
@@ -65,7 +53,7 @@ mediation as (
     select paths.*
     from {{ ref('int_voice__mediation_paths') }} as paths
     {% if is_incremental() %}
-        where paths.call_id in (select thread_calls.call_id from thread_calls)
+        where paths.call_id in (select thread_parties.call_id from thread_parties)
     {% endif %}
 ),
 
@@ -78,7 +66,7 @@ after_call_work as (
         acw.last_landed_at
     from {{ ref('int_voice__after_call_work') }} as acw
     {% if is_incremental() %}
-        where acw.call_id in (select thread_calls.call_id from thread_calls)
+        where acw.call_id in (select thread_parties.call_id from thread_parties)
     {% endif %}
 ),
 
