@@ -62,43 +62,6 @@
     where object_has_alias and {{ since_watermark('greatest(landed_at, key_landed_at)') }}
 {%- endmacro %}
 
-{#- Voice calls (call_id, thread root) that reference a name from
-    renamed_names_since_watermark(): facts recompute them, so a rename that lands after
-    the facts that used the new name ends in the rows of a full refresh. Three equi-joins
-    on an (almost always) empty set of names: free when nothing was renamed. -#}
-{% macro calls_with_renamed_names_since_watermark() -%}
-    {% if is_incremental() %}
-        select
-            parties.call_id,
-            coalesce(parties.thread_id, parties.call_id) as root_id
-        from {{ ref('int_voice__parties') }} as parties
-        inner join ({{ renamed_names_since_watermark() }}) as renamed
-            on renamed.resource_type = 'Agent' and parties.agent_id = renamed.resource_name
-        union
-        select
-            parties.call_id,
-            coalesce(parties.thread_id, parties.call_id) as root_id
-        from {{ ref('int_voice__parties') }} as parties
-        inner join ({{ renamed_names_since_watermark() }}) as renamed
-            on
-                renamed.resource_type = 'Queue'
-                and parties.dn_type = 'Queue'
-                and coalesce(parties.queue, parties.dn) = renamed.resource_name
-        union
-        select
-            parties.call_id,
-            coalesce(parties.thread_id, parties.call_id) as root_id
-        from {{ ref('int_voice__parties') }} as parties
-        inner join ({{ renamed_names_since_watermark() }}) as renamed
-            on renamed.resource_type = 'DN' and parties.dn = renamed.resource_name
-    {% else %}
-        select
-            cast(null as text) as call_id,
-            cast(null as text) as root_id
-        where false
-    {% endif %}
-{%- endmacro %}
-
 {#- Configuration objects (object_type, dbid) with gca-cfg events landed since this model's
     high-water mark (its landed_at): the touched keys of int_config__history. -#}
 {% macro config_objects_landed_since_watermark() -%}

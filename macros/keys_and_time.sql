@@ -63,24 +63,3 @@
     cast(-1 as bigint)
 {%- endmacro %}
 
-{#- Pre-hook of interaction_fact: remove the provisional row of a call that was seen before its
-    CallCreated (keyed by its own call_id, interaction type unknown) once its thread is known. -#}
-{% macro drop_provisional_interactions() -%}
-    {% if is_incremental() %}
-        delete from {{ this }} as provisional
-        using {{ ref('int_voice__calls') }} as calls
-        where
-            provisional.interaction_type_key = {{ unknown_key() }}
-            and provisional.media_type_key = 1
-            and provisional.media_server_root_ixn_id = calls.call_id
-            and calls.thread_id is not null
-            and calls.thread_id <> calls.call_id
-    {% endif %}
-{%- endmacro %}
-
-{#- Calls with events landed since this model's high-water mark (minus the look-back). -#}
-{% macro touched_calls_since_watermark() -%}
-    select distinct call_id
-    from {{ ref('stg_events__voice_callthread') }}
-    where {{ since_watermark('landed_at') }}
-{%- endmacro %}

@@ -9,6 +9,11 @@ never change the simulation, the event ids or the ledger, and they are not part 
 The *reporting* options (``reporting_time_zone``, ``service_level_threshold_s``) only shape the
 ledger's per-interval files (the ground truth of the aggregates); they are not part of the run
 tag either.
+
+The *rendering* options (``omit_routed_initiator``) change how the upstream servers write the
+events (which link fields they fill, which events they add), never the simulation: they are not
+part of the run tag, so entity ids and the ledger stay the same; event ids get a tag of their own
+(``event_tag``), so one id never names two different events.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ DELIVERY_FIELDS: frozenset[str] = frozenset(
     {"redundant_sources", "redundant_share", "shuffle", "shuffle_window", "late_share"}
 )
 REPORTING_FIELDS: frozenset[str] = frozenset({"reporting_time_zone", "service_level_threshold_s"})
+RENDERING_FIELDS: frozenset[str] = frozenset({"omit_routed_initiator"})
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,10 @@ class SimulationConfig:
     # ---- reporting (the ledger's intervals and thresholds; not part of the simulation)
     reporting_time_zone: str = "UTC"
     service_level_threshold_s: float = 20.0  # per-queue thresholds default to it (and to the one above)
+    # ---- rendering (how the upstream servers write the events; not part of the simulation)
+    # Routed parties (reason Route after a Diverted) get a null initiator_party_id, and routing
+    # points emit Diverted(target_party_id=<the next party>), as several SIP servers do.
+    omit_routed_initiator: bool = False
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None:
@@ -190,6 +200,20 @@ def run_tag(cfg: SimulationConfig) -> str:
     Goes into every event id and entity id, so runs with another seed, start or configuration
     never collide, while the same run always gives the same ids.
     """
-    sim = {k: v for k, v in cfg.to_json().items() if k not in DELIVERY_FIELDS | REPORTING_FIELDS}
+    sim = {
+        k: v
+        for k, v in cfg.to_json().items()
+        if k not in DELIVERY_FIELDS | REPORTING_FIELDS | RENDERING_FIELDS
+    }
     text = repr(sorted(sim.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def event_tag(cfg: SimulationConfig) -> str:
+    """The tag in event ids: the run tag, or, when a rendering option changes the events, a hash
+    of the run tag and the rendering options (the same event id never names two events)."""
+    tag = run_tag(cfg)
+    rendering = {k: v for k, v in cfg.to_json().items() if k in RENDERING_FIELDS}
+    if rendering == {f: getattr(SimulationConfig, f) for f in RENDERING_FIELDS}:
+        return tag
+    return hashlib.sha256(repr((tag, sorted(rendering.items()))).encode()).hexdigest()[:10]

@@ -9,12 +9,16 @@ IRF rows (``parties``)
   * RING/DIAL: ``Ringing``/``Dialing`` -> ``Established``, else -> ``Released``. HOLD: number of
     ``Held``; sum of ``Held`` -> ``Retrieved`` (or -> ``Released``). TALK: ``Established`` ->
     ``Released`` minus the hold time.
-  * QUEUE_DURATION / ROUTING_POINT_DURATION / LAST_VQUEUE: walk back from the party's
-    ``initiator_party_id`` while the initiator is a mediation party (Queue or RoutingPoint): each
-    Queue adds its segment's MEDIATION_DURATION (the first one met is LAST_VQUEUE), each
-    RoutingPoint adds PartyAdded -> Released. The walk stops at any other party or a null
-    initiator. So a queue party's own IRF row has QUEUE_DURATION 0 and LAST_VQUEUE null; a party
-    reached by a direct transfer, a consultation or a dial has 0 and null.
+  * QUEUE_DURATION / ROUTING_POINT_DURATION / LAST_VQUEUE: MEASURES.md's delivered-to rule. A
+    Queue or RoutingPoint party delivered the call to the party its ``Diverted.target_party_id``
+    names, or, where it has no such ``Diverted``, to the party whose ``initiator_party_id`` names
+    it. In the simulator's objects both links are ``Party.initiator`` (the events carry the
+    initiator, the Diverted, or both: ``omit_routed_initiator``), so the ledger walks back from
+    the party through ``initiator`` while it is a mediation party: each Queue adds its segment's
+    MEDIATION_DURATION (the first one met is LAST_VQUEUE), each RoutingPoint adds PartyAdded ->
+    Released. The walk stops at any other party or at none. So a queue party's own IRF row has
+    QUEUE_DURATION 0 and LAST_VQUEUE null; a party reached by a direct transfer, a consultation
+    or a dial has 0 and null.
   * CONS_INIT_COUNT: on the consulting agent's held party of the original call.
   * AFTER_CALL_WORK: MEASURES.md's rule, applied to the agent's state events and parties.
   * RESOURCE_ROLE: reason Transfer -> ReceivedTransfer; Conference -> ReceivedConference; on a

@@ -15,7 +15,7 @@ from typing import Any
 
 from .agents import AgentManager
 from .cfgevents import ConfigChange, ConfigModel
-from .config import SimulationConfig, run_tag
+from .config import SimulationConfig, event_tag, run_tag
 from .delivery import apply_delivery
 from .digital import DigitalModel
 from .emitter import TOPICS, Delivery, Emitter
@@ -52,7 +52,7 @@ class Simulation:
         self.start_ms = to_ms(cfg.start)
         self.horizon_ms = self.start_ms + round(cfg.duration_hours * MS_PER_HOUR)
         self.loop = EventLoop(self.start_ms)
-        self.em = Emitter(cfg.tenant, self.run_tag, cfg.redundant_sources, cfg.redundant_share, cfg.seed)
+        self.em = Emitter(cfg.tenant, event_tag(cfg), cfg.redundant_sources, cfg.redundant_share, cfg.seed)
         self.ids = IdFactory(self.run_tag)
         self.agents = AgentManager(self)
         self.router = VoiceRouter(self)

@@ -13,7 +13,14 @@ Parties
     ``PartyAdded`` and ``Released`` (cause ``Normal`` always, also when abandoning).
   * Routing point party: ``RoutingPoint``, reason ``New``, no initiator; it stays 0.2-3 s and is
     ``Released(Normal)`` right after the next party (queue or IVR) is added with initiator = the
-    routing point. No ``Diverted`` is emitted for routing points.
+    routing point. No ``Diverted`` is emitted for routing points (but see below).
+  * ``omit_routed_initiator`` (a rendering option: the simulation, entity ids and ledger do not
+    change): every party added with reason ``Route`` after a ``Diverted`` (a queue or IVR party
+    from a routing point, an agent party from a queue) has ``initiator_party_id`` null, and a
+    routing point emits ``Diverted(party_id=<routing point>, target_party_id=<next party>)``
+    1 ms before the next party's ``PartyAdded`` (its stay of 200 ms or more leaves room, so no
+    other event moves). The call then reaches each party only through ``Diverted`` links,
+    which MEASURES.md's delivered-to rule follows first.
   * Queue party (one per stay = one MEDIATION_SEGMENT_FACT row): ``dn_type=Queue``, dn = the
     virtual queue name, then ``Queued``. It ends in exactly one of:
       - ``Diverted(target_party_id=P)``, then ``PartyAdded`` P (reason ``Route``, initiator = the
@@ -228,7 +235,11 @@ class VoiceModel:
                 "dn_type": dn_type,
                 "agent_id": agent.agent_id if agent is not None else None,
                 "reason": reason,
-                "initiator_party_id": initiator.party_id if initiator is not None else None,
+                "initiator_party_id": (
+                    initiator.party_id
+                    if initiator is not None and not (self.cfg.omit_routed_initiator and reason == "Route")
+                    else None
+                ),
             },
         )
         call.parties.append(p)
@@ -342,14 +353,26 @@ class VoiceModel:
         else:
             self.loop.at(rp.added + stay, self._rp_to_queue, call, rp)
 
+    def _routed_from(self, rp: Party) -> str:
+        """Party id of the party a routing point sends the call to; with ``omit_routed_initiator``
+        the routing point's ``Diverted`` names it, 1 ms before its ``PartyAdded``."""
+        pid = self.ids.party()
+        if self.cfg.omit_routed_initiator:
+            call = rp.call
+            t = max(call.t + 1, self.loop.now - 1)
+            call.t = t
+            payload = {"call_id": call.call_id, "party_id": rp.party_id, "target_party_id": pid}
+            self.em.emit(t, VOICE_CALL, call.call_id, "Diverted", payload)
+        return pid
+
     def _rp_to_queue(self, call: Call, rp: Party) -> None:
         assert call.vq is not None
-        qp = self.add_party(call, call.vq, "Queue", None, "Route", rp)
+        qp = self.add_party(call, call.vq, "Queue", None, "Route", rp, party_id=self._routed_from(rp))
         self.release(rp, "Normal")
         self._enqueue(call, qp)
 
     def _to_ivr(self, call: Call, rp: Party) -> None:
-        ivr = self.add_party(call, self.cfg.ivr_dn, "IVR", None, "Route", rp)
+        ivr = self.add_party(call, self.cfg.ivr_dn, "IVR", None, "Route", rp, party_id=self._routed_from(rp))
         self.release(rp, "Normal")
         self.establish(ivr)
         dur = self._lognormal_ms(self.cfg.ivr_mean_s, 0.5)

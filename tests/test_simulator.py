@@ -3,6 +3,7 @@ that agrees both with the simulator's own state and with an independent replay o
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import importlib.util
 import itertools
@@ -215,6 +216,98 @@ def test_shuffle_permutes_delivery_only(mode: bool | str) -> None:
     assert [d.value for d in sh.deliveries] != [d.value for d in base.deliveries]
     assert sorted(sh.deliveries) == sorted(base.deliveries)
     assert ledger_bytes(sh) == ledger_bytes(base)
+
+
+def _without_routed_links(evs: list[dict[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]:
+    """The events with what omit_routed_initiator changes taken out: envelope ids and seq, the
+    routing points' Diverted, and the initiator of parties added with reason Route."""
+    rps = {e["party_id"] for e in evs if e["type"] == "PartyAdded" and e["dn_type"] == "RoutingPoint"}
+    out = []
+    for e in evs:
+        if e["type"] == "Diverted" and e["party_id"] in rps:
+            continue
+        body = {k: v for k, v in e.items() if k not in ("id", "seq", "ts", "type")}
+        if e["type"] == "PartyAdded" and e["reason"] == "Route":
+            body["initiator_party_id"] = None
+        out.append((e["ts"], e["type"], body))
+    return out
+
+
+def test_omit_routed_initiator_changes_only_the_links() -> None:
+    base = simulate(small())
+    alt = simulate(small(omit_routed_initiator=True))
+    assert alt.run_tag == base.run_tag
+    assert ledger_bytes(alt) == ledger_bytes(base)
+    base_evs, alt_evs = events(base), events(alt)
+    assert not {e["id"] for e in base_evs} & {e["id"] for e in alt_evs}, "event ids must not collide"
+    assert _without_routed_links(alt_evs) == _without_routed_links(base_evs)
+    added = {e["party_id"]: e for e in alt_evs if e["type"] == "PartyAdded"}
+    routed = [p for p in added.values() if p["reason"] == "Route"]
+    assert routed and all(p["initiator_party_id"] is None for p in routed)
+    # every routing point names the party it sent the call to, 1 ms before that party is added
+    rp_diverted = {
+        e["party_id"]: e
+        for e in alt_evs
+        if e["type"] == "Diverted" and added[e["party_id"]]["dn_type"] == "RoutingPoint"
+    }
+    rps = [p for p in added.values() if p["dn_type"] == "RoutingPoint"]
+    assert rps and len(rp_diverted) == len(rps)
+    for e in rp_diverted.values():
+        target = added[e["target_party_id"]]
+        assert target["dn_type"] in ("Queue", "IVR") and target["reason"] == "Route"
+        assert parse_ts(target["ts"]) - parse_ts(e["ts"]) == 1
+
+
+def _delivered_to_walk(evs: list[dict[str, Any]]) -> dict[str, tuple[int, int, str | None]]:
+    """MEASURES.md's delivered-to rule replayed from the events alone: party -> (queue ms,
+    routing point ms, last virtual queue). A Queue/RoutingPoint party delivered the call to its
+    Diverted target, or, without a Diverted, to the party whose initiator_party_id names it."""
+    p = _replay_parties(evs)
+    info: dict[str, dict[str, Any]] = {}
+    for e in evs:
+        if e["source"] != "sip-a":
+            continue
+        if e["type"] == "PartyAdded":
+            info[e["party_id"]] = {
+                "dn_type": e["dn_type"],
+                "initiator": e["initiator_party_id"],
+                "dn": e["dn"],
+            }
+        elif e["type"] == "Diverted":
+            info[e["party_id"]]["target"] = e["target_party_id"]
+        elif e["type"] == "Queued":
+            info[e["party_id"]]["queue"] = e["queue"]
+    mediation = {pid for pid, i in info.items() if i["dn_type"] in ("Queue", "RoutingPoint")}
+    delivered_by = {info[m]["target"]: m for m in mediation if info[m].get("target")}
+    for pid, i in info.items():
+        if pid not in delivered_by and i["initiator"] in mediation and not info[i["initiator"]].get("target"):
+            delivered_by[pid] = i["initiator"]
+    out = {}
+    for pid in info:
+        q_ms = rp_ms = 0
+        last_vq = None
+        step = delivered_by.get(pid)
+        while step is not None:
+            s = p[step]
+            if info[step]["dn_type"] == "Queue":
+                q_ms += s.get("Diverted", s["released"]) - s["Queued"]
+                last_vq = last_vq or info[step]["queue"]
+            else:
+                rp_ms += s["released"] - s["added"]
+            step = delivered_by.get(step)
+        out[pid] = (q_ms, rp_ms, last_vq)
+    return out
+
+
+@pytest.mark.parametrize("omit", [False, True])
+def test_delivered_to_rule_replayed_from_the_events_equals_the_ledger(omit: bool) -> None:
+    cfg = dataclasses.replace(COVERAGE, omit_routed_initiator=omit, config_changes=False, anomalies=0)
+    res = simulate(cfg)
+    walk = _delivered_to_walk(events(res))
+    assert res.ledger.parties
+    for row in res.ledger.parties:
+        assert walk[row["party_id"]] == (row["queue_ms"], row["routing_point_ms"], row["last_vqueue"]), row
+    assert sum(1 for r in res.ledger.parties if r["routing_point_ms"] and r["queue_ms"]) > 100
 
 
 def test_write_ndjson_plain_and_gzip(tmp_path: Path) -> None:

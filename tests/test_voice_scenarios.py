@@ -205,9 +205,10 @@ def build(f: EventFactory) -> list[Scenario]:
     return out
 
 
-@pytest.fixture(scope="module")
-def marts(tmp_path_factory: pytest.TempPathFactory, pg_server: str, kafka_bootstrap: str) -> str:
-    """Land every scenario and transform once; returns the DSN."""
+def land_and_transform(
+    tmp_path_factory: pytest.TempPathFactory, pg_server: str, kafka_bootstrap: str, scenarios: list[Scenario]
+) -> str:
+    """Land the scenarios in a database of their own and transform once; returns the DSN."""
     import uuid
 
     from psycopg import sql
@@ -223,7 +224,6 @@ def marts(tmp_path_factory: pytest.TempPathFactory, pg_server: str, kafka_bootst
     settings = Settings(
         home=tmp / "home", pg_dsn=dsn, kafka_bootstrap_servers=kafka_bootstrap, metrics_port=0
     )
-    scenarios = build(EventFactory())
     folder = tmp / "events"
     folder.mkdir()
     (folder / "voice-callthread.ndjson").write_bytes(
@@ -238,6 +238,12 @@ def marts(tmp_path_factory: pytest.TempPathFactory, pg_server: str, kafka_bootst
     result = transform(settings, dsn)  # with every data test
     assert not result.failures()
     return dsn
+
+
+@pytest.fixture(scope="module")
+def marts(tmp_path_factory: pytest.TempPathFactory, pg_server: str, kafka_bootstrap: str) -> str:
+    """Land every scenario and transform once; returns the DSN."""
+    return land_and_transform(tmp_path_factory, pg_server, kafka_bootstrap, build(EventFactory()))
 
 
 IRF_COLUMNS = (
@@ -501,3 +507,180 @@ def test_interaction_fact_of_the_scenarios(marts: str):
     assert len(rows) == 16
     assert rows["t-completed"] == ("completed", 31.2, "+1555000")  # CallCreated -> CallEnded
     assert rows["t-consulting"] == ("completed", 38.1, "+1555000")  # the thread ends with its last call
+
+
+# ---------------------------------------------------------------------------------- delivered to
+# MEASURES.md v2, "Delivered to": a Queue or RoutingPoint party delivered the call to the party
+# its Diverted names; without a Diverted, to the party whose initiator_party_id names it. These
+# calls are landed in a database of their own (fixture `routed`), one per way of linking.
+
+
+def build_delivered_to(f: EventFactory) -> list[Scenario]:
+    out = []
+    # A. routing point -> queue -> agent linked only by Diverted (initiators null):
+    #    RP 200 -> 1702 = 1.502 s -> 2; queue Queued 1800 -> Diverted 9300 = 7.5 s -> 8 (half up)
+    s = Scenario(f, "divert_only")
+    s.party("cust", 100, "External").party("rp", 200, "RoutingPoint", dn="8001")
+    s.on("Diverted", "rp", 1700, target_party_id="q")
+    s.party("q", 1701, "Queue", reason="Route", dn="VQ_C").on("Released", "rp", 1702, cause="Normal")
+    s.on("Queued", "q", 1800, queue="VQ_C").on("Diverted", "q", 9300, target_party_id="ag")
+    s.party("ag", 9300, "Extension", agent="a15", reason="Route", dn="7015")
+    s.on("Released", "q", 9301, cause="Normal")
+    s.on("Ringing", "ag", 9400).on("Established", "ag", 12400)
+    s.on("Released", "cust", 30400, cause="Normal").on("Released", "ag", 30400, cause="Normal")
+    s.add("CallEnded", 30500)
+    out.append(s)
+    # B. linked only by initiator (no Diverted at all):
+    #    RP 200 -> 3100 = 2.9 s -> 3; queue Queued 3200 -> its Released 14700 = 11.5 s -> 12
+    s = Scenario(f, "initiator_only")
+    s.party("cust", 100, "External").party("rp", 200, "RoutingPoint", dn="8002")
+    s.party("q", 3100, "Queue", reason="Route", initiator="rp", dn="VQ_D")
+    s.on("Released", "rp", 3100, cause="Normal").on("Queued", "q", 3200, queue="VQ_D")
+    s.party("ag", 14700, "Extension", agent="a16", reason="Route", initiator="q", dn="7016")
+    s.on("Released", "q", 14700, cause="Normal")
+    s.on("Ringing", "ag", 14800).on("Established", "ag", 16300)
+    s.on("Released", "cust", 26300, cause="Normal").on("Released", "ag", 26300, cause="Normal")
+    s.add("CallEnded", 26400)
+    out.append(s)
+    # C. both links on every step:
+    #    RP 200 -> 1000 = 0.8 s -> 1; queue Queued 1100 -> Diverted 3599 = 2.499 s -> 2
+    s = Scenario(f, "both_links")
+    s.party("cust", 100, "External").party("rp", 200, "RoutingPoint", dn="8003")
+    s.on("Diverted", "rp", 999, target_party_id="q")
+    s.party("q", 1000, "Queue", reason="Route", initiator="rp", dn="VQ_E")
+    s.on("Released", "rp", 1000, cause="Normal")
+    s.on("Queued", "q", 1100, queue="VQ_E").on("Diverted", "q", 3599, target_party_id="ag")
+    s.party("ag", 3600, "Extension", agent="a17", reason="Route", initiator="q", dn="7017")
+    s.on("Released", "q", 3601, cause="Normal")
+    s.on("Ringing", "ag", 3700).on("Established", "ag", 5700)
+    s.on("Released", "cust", 15700, cause="Normal").on("Released", "ag", 15700, cause="Normal")
+    s.add("CallEnded", 15800)
+    out.append(s)
+    # D. RONA, then a re-queue (a new queue party, initiator null, nothing diverts to it), links by
+    #    Diverted only: RP 200 -> 1200 = 1.0 s; q1 1300 -> 4300 = 3.0 s; ag1 rings 15 s (RONA);
+    #    q2 19500 -> 25750 = 6.25 s -> 6; ag2 is reached from q2 only
+    s = Scenario(f, "rona_requeue")
+    s.party("cust", 100, "External").party("rp", 200, "RoutingPoint", dn="8001")
+    s.on("Diverted", "rp", 1199, target_party_id="q1")
+    s.party("q1", 1200, "Queue", reason="Route", dn="VQ_F").on("Released", "rp", 1200, cause="Normal")
+    s.on("Queued", "q1", 1300, queue="VQ_F").on("Diverted", "q1", 4300, target_party_id="ag1")
+    s.party("ag1", 4300, "Extension", agent="a18", reason="Route", dn="7018")
+    s.on("Released", "q1", 4300, cause="Normal")
+    s.on("Ringing", "ag1", 4400).on("Released", "ag1", 19400, cause="NoAnswer")
+    s.party("q2", 19401, "Queue", reason="Route", dn="VQ_F").on("Queued", "q2", 19500, queue="VQ_F")
+    s.on("Diverted", "q2", 25750, target_party_id="ag2")
+    s.party("ag2", 25750, "Extension", agent="a19", reason="Route", dn="7019")
+    s.on("Released", "q2", 25751, cause="Normal")
+    s.on("Ringing", "ag2", 25800).on("Established", "ag2", 27800)
+    s.on("Released", "cust", 47800, cause="Normal").on("Released", "ag2", 47800, cause="Normal")
+    s.add("CallEnded", 47900)
+    out.append(s)
+    # E. blind transfer to a queue: ag1 (reached RP -> q1) sends the call to q2 (reason Transfer,
+    #    initiator ag1); q2 diverts to ag2. RP 200 -> 1500 = 1.3 s -> 1; q1 1600 -> 5100 = 3.5 s
+    #    -> 4 (half up); q2 20300 -> 28800 = 8.5 s -> 9; the walk back from ag2 stops at ag1
+    s = Scenario(f, "queue_transfer")
+    s.party("cust", 100, "External").party("rp", 200, "RoutingPoint", dn="8002")
+    s.party("q1", 1500, "Queue", reason="Route", initiator="rp", dn="VQ_A")
+    s.on("Released", "rp", 1500, cause="Normal")
+    s.on("Queued", "q1", 1600, queue="VQ_A").on("Diverted", "q1", 5100, target_party_id="ag1")
+    s.party("ag1", 5100, "Extension", agent="a20", reason="Route", initiator="q1", dn="7020")
+    s.on("Released", "q1", 5100, cause="Normal")
+    s.on("Ringing", "ag1", 5200).on("Established", "ag1", 6200)
+    s.party("q2", 20200, "Queue", reason="Transfer", initiator="ag1", dn="VQ_G")
+    s.on("Released", "ag1", 20200, cause="Transferred")
+    s.on("Queued", "q2", 20300, queue="VQ_G").on("Diverted", "q2", 28800, target_party_id="ag2")
+    s.party("ag2", 28800, "Extension", agent="a21", reason="Route", dn="7021")
+    s.on("Released", "q2", 28801, cause="Normal")
+    s.on("Ringing", "ag2", 28900).on("Established", "ag2", 29900)
+    s.on("Released", "cust", 39900, cause="Normal").on("Released", "ag2", 39900, cause="Normal")
+    s.add("CallEnded", 40000)
+    out.append(s)
+    return out
+
+
+@pytest.fixture(scope="module")
+def routed(tmp_path_factory: pytest.TempPathFactory, pg_server: str, kafka_bootstrap: str) -> str:
+    return land_and_transform(
+        tmp_path_factory, pg_server, kafka_bootstrap, build_delivered_to(EventFactory())
+    )
+
+
+def segments(dsn: str, call: str) -> dict[str, tuple]:
+    """queue party -> (technical_result, mediation_duration, target party via its IRF row, queue key)."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "select m.party_id, m.technical_result, m.mediation_duration, i.party_id, m.resource_key"
+            " from infomart.mediation_segment_fact m"
+            " left join infomart.interaction_resource_fact i"
+            " on i.interaction_resource_id = m.target_ixn_resource_id"
+            " where m.media_server_ixn_id = %s",
+            (call,),
+        ).fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def mediation(dsn: str, call: str, party: str) -> tuple:
+    """(queue_duration, routing_point_duration, last_vqueue_name, last_vqueue_resource_key) of a party."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "select queue_duration, routing_point_duration, last_vqueue_name, last_vqueue_resource_key"
+            " from infomart.interaction_resource_fact where media_server_ixn_id = %s and party_id = %s",
+            (call, party),
+        ).fetchone()
+    assert row is not None, f"no IRF row for {call}/{party}"
+    return row
+
+
+def irf_parties(dsn: str, call: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "select party_id from infomart.interaction_resource_fact"
+            " where media_server_ixn_id = %s order by 1",
+            (call,),
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_delivered_by_diverted_only(routed: str):
+    seg = segments(routed, "c-divert_only")
+    assert seg["q"][:3] == ("Diverted", 8, "ag")  # 7.5 s -> 8
+    # queue 7.5 s -> 8, routing point 1.502 s -> 2, the last virtual queue is the queue's key
+    assert mediation(routed, "c-divert_only", "ag") == (8, 2, "VQ_C", seg["q"][3])
+    assert irf_parties(routed, "c-divert_only") == ["ag"]
+
+
+def test_delivered_by_initiator_only(routed: str):
+    seg = segments(routed, "c-initiator_only")
+    # no Diverted: the segment runs to the queue party's Released (11.5 s -> 12) and its target is
+    # the party whose initiator names the queue; the queue party did not end the call (no IRF row)
+    assert seg["q"][:3] == ("Diverted", 12, "ag")
+    assert mediation(routed, "c-initiator_only", "ag") == (12, 3, "VQ_D", seg["q"][3])  # RP 2.9 s -> 3
+    assert irf_parties(routed, "c-initiator_only") == ["ag"]
+
+
+def test_delivered_by_both_links(routed: str):
+    seg = segments(routed, "c-both_links")
+    assert seg["q"][:3] == ("Diverted", 2, "ag")  # 2.499 s -> 2
+    assert mediation(routed, "c-both_links", "ag") == (2, 1, "VQ_E", seg["q"][3])  # RP 0.8 s -> 1
+
+
+def test_rona_then_requeue(routed: str):
+    seg = segments(routed, "c-rona_requeue")
+    assert seg["q1"][:3] == ("Diverted", 3, "ag1") and seg["q2"][:3] == ("Diverted", 6, "ag2")
+    # ag1: q1 3.0 s and the routing point 1.0 s; ag2: only q2 (6.25 s -> 6) delivered to it
+    assert mediation(routed, "c-rona_requeue", "ag1") == (3, 1, "VQ_F", seg["q1"][3])
+    assert mediation(routed, "c-rona_requeue", "ag2") == (6, 0, "VQ_F", seg["q2"][3])
+    assert (
+        irf(routed, "c-rona_requeue", "ag1")["technical_result"],
+        irf(routed, "c-rona_requeue", "ag1")["result_reason"],
+    ) == ("Redirected", "NoAnswer")
+
+
+def test_blind_transfer_to_a_queue(routed: str):
+    seg = segments(routed, "c-queue_transfer")
+    assert seg["q1"][:3] == ("Diverted", 4, "ag1") and seg["q2"][:3] == ("Diverted", 9, "ag2")
+    # ag1: q1 3.5 s -> 4 and RP 1.3 s -> 1; ag2: q2 8.5 s -> 9, the walk stops at ag1 (an agent)
+    assert mediation(routed, "c-queue_transfer", "ag1") == (4, 1, "VQ_A", seg["q1"][3])
+    assert mediation(routed, "c-queue_transfer", "ag2") == (9, 0, "VQ_G", seg["q2"][3])
+    assert irf(routed, "c-queue_transfer", "ag1")["technical_result"] == "Transferred"
+    assert irf_parties(routed, "c-queue_transfer") == ["ag1", "ag2"]

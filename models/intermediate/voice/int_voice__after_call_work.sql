@@ -1,13 +1,14 @@
 {{
     config(
         unique_key=['call_id', 'party_id'],
-        incremental_strategy='delete+insert',
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__call_party on {{ this }} (call_id, party_id)",
-            "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, released_ts)",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "{{ analyze_if_stale() }}",
-        ]
+        incremental_strategy='touched_keys',
+        pre_hook="{{ save_touched_keys(parties_in_after_call_work_windows()) }}",
+        indexes=[
+            {'columns': ['call_id', 'party_id'], 'unique': True},
+            {'columns': ['agent_id', 'released_ts']},
+            {'columns': ['last_landed_at']},
+        ],
+        post_hook=["{{ analyze_if_stale() }}"],
     )
 }}
 
@@ -19,58 +20,21 @@
     NotReady events (a new reason code, say) continue one interval. An interval with no end
     yet has a null end and counts no duration until it ends.
 
-    One row per released agent party, with the count and duration of the intervals attributed
-    to it (zero when none), so a party that loses its after-call work to a late event gets a
-    fresh row too, and interaction_resource_fact sees it.
+    One row per released agent party that has after-call work; a party without has no row.
 
-    Incremental, per agent from a recompute instant: the agent's last Ringing or Dialing
-    before its earliest new item (a new agent-state event, or the earliest instant of a new or
-    changed party of the agent), -infinity when none. A Ringing or Dialing ends every stretch
-    and no interval starting after it can be attributed to a party released before it, so
-    the intervals starting before that instant cannot change, and every party released from
-    it on is recomputed from the agent's events from it on (delete+insert by party). #}
+    Incremental (macros/incremental.sql), per agent from a recompute instant
+    (after_call_work_windows): the agent's last Ringing or Dialing before its earliest new item,
+    -infinity when none. The touched keys are the agent's parties released from that instant
+    on (parties_in_after_call_work_windows); they are recomputed from the agent's events from
+    that instant on. A party that loses its after-call work simply loses its row;
+    interaction_resource_fact finds it through the same windows. #}
 
 with
 
 {% if is_incremental() %}
 
-    new_items as (
-        select
-            agent_id,
-            event_ts as item_ts
-        from {{ ref('stg_events__voice_agentstate') }}
-        where {{ since_watermark('landed_at') }}
-        union all
-        select
-            agent_id,
-            least(ringing_ts, dialing_ts, released_ts) as item_ts
-        from {{ ref('int_voice__parties') }}
-        where agent_id is not null and {{ since_watermark('last_landed_at') }}
-    ),
-
-    earliest_new_items as (
-        select
-            agent_id,
-            min(item_ts) as item_ts
-        from new_items
-        where item_ts is not null
-        group by agent_id
-    ),
-
     recompute_from as (
-        select
-            earliest_new_items.agent_id,
-            coalesce(last_start.start_ts, '-infinity'::timestamptz) as recompute_from_ts
-        from earliest_new_items
-        left join lateral (
-            select least(parties.ringing_ts, parties.dialing_ts) as start_ts
-            from {{ ref('int_voice__parties') }} as parties
-            where
-                parties.agent_id = earliest_new_items.agent_id
-                and least(parties.ringing_ts, parties.dialing_ts) < earliest_new_items.item_ts
-            order by least(parties.ringing_ts, parties.dialing_ts) desc
-            limit 1
-        ) as last_start on true
+        {{ after_call_work_windows() }}
     ),
 
 {% else %}
@@ -105,13 +69,13 @@ state_events as (
 party_starts as (
     select
         parties.agent_id,
-        least(parties.ringing_ts, parties.dialing_ts) as event_ts,
+        parties.ring_or_dial_ts as event_ts,
         parties.last_landed_at
     from {{ ref('int_voice__parties') }} as parties
     inner join recompute_from
         on
             parties.agent_id = recompute_from.agent_id
-            and least(parties.ringing_ts, parties.dialing_ts) >= recompute_from.recompute_from_ts
+            and parties.ring_or_dial_ts >= recompute_from.recompute_from_ts
 ),
 
 party_releases as (
@@ -122,10 +86,13 @@ party_releases as (
         parties.released_ts,
         parties.last_landed_at
     from {{ ref('int_voice__parties') }} as parties
-    inner join recompute_from
-        on
-            parties.agent_id = recompute_from.agent_id
-            and parties.released_ts >= recompute_from.recompute_from_ts
+    {% if is_incremental() %}
+        where (parties.call_id, parties.party_id) in (
+            select touched.call_id, touched.party_id from {{ touched_keys() }} as touched
+        )
+    {% else %}
+        where parties.agent_id is not null and parties.released_ts is not null
+    {% endif %}
 ),
 
 {# one ordered timeline per agent: releases first at equal times (an ACW may start at the
@@ -277,17 +244,17 @@ after_call_work as (
         releases.call_id,
         releases.party_id,
         releases.released_ts,
-        coalesce(party_intervals.acw_count, 0) as acw_count,
+        party_intervals.acw_count,
         coalesce(party_intervals.acw_ms, 0) as acw_ms,
         party_intervals.first_start_ts,
-        coalesce(party_intervals.has_open_interval, false) as has_open_interval,
+        party_intervals.has_open_interval,
         {% if is_incremental() %}
             landing.last_landed_at
         {% else %}
             releases.last_landed_at
         {% endif %}
     from party_releases as releases
-    left join party_intervals
+    inner join party_intervals
         on releases.call_id = party_intervals.call_id and releases.party_id = party_intervals.party_id
     {% if is_incremental() %}
         left join landing on releases.agent_id = landing.agent_id

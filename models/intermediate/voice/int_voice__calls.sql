@@ -2,14 +2,13 @@
     config(
         unique_key='call_id',
         incremental_strategy='touched_keys',
-        pre_hook="{{ save_touched_keys(touched_calls_since_watermark()) }}",
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__call_id on {{ this }} (call_id)",
-            "create index if not exists {{ this.identifier }}__thread_id on {{ this }} (thread_id)",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "create index if not exists {{ this.identifier }}__root on {{ this }} ((coalesce(thread_id, call_id)))",
-            "{{ analyze_if_stale() }}",
-        ]
+        pre_hook="{{ save_touched_keys(calls_with_new_events()) }}",
+        indexes=[
+            {'columns': ['call_id'], 'unique': True},
+            {'columns': ['root_id']},
+            {'columns': ['last_landed_at']},
+        ],
+        post_hook=["{{ analyze_if_stale() }}"],
     )
 }}
 
@@ -38,6 +37,15 @@ calls as (
         max(landed_at) as last_landed_at
     from call_events
     group by call_id
+),
+
+{# the thread (root) of the call: its thread_id, or the call itself until its CallCreated is
+    seen; every voice fact groups by it #}
+rooted_calls as (
+    select
+        *,
+        coalesce(thread_id, call_id) as root_id
+    from calls
 )
 
-select * from calls
+select * from rooted_calls

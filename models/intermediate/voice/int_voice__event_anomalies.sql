@@ -1,41 +1,33 @@
 {{
     config(
         unique_key='call_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='touched_keys',
+        pre_hook="{{ save_touched_keys(calls_with_events_since_landing_mark()) }}",
+        indexes=[
+            {'columns': ['call_id']},
+        ],
         post_hook=[
-            "create index if not exists {{ this.identifier }}__call on {{ this }} (call_id)",
-            "create index if not exists {{ this.identifier }}__anomalies on {{ this }} (call_id) where anomaly is not null",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
+            "{{ record_landing_mark('select max(landed_at) from ' ~ ref('stg_events__voice_callthread')) }}",
             "{{ analyze_if_stale() }}",
-        ]
+        ],
     )
 }}
 
-{# Voice events that contradict the call model, per touched call, plus one row per touched
-    call with a null anomaly: the "checked" row that carries the call's landing, so the
-    high-water mark of this model moves with every call it looked at (a table holding only
-    the rare anomalies would keep an old mark and re-read all history every cycle). Every
-    touched call has that row, so delete+insert by call_id replaces all of a touched call's
-    rows, also an anomaly a late event resolved.
-    dq_voice_event_anomalies shows the anomalies. #}
+{# Voice events that contradict the call model, recomputed per touched call from all of its
+    events; a call with no anomaly has no rows. Most calls have none, so the model keeps its
+    high-water mark in incremental_landing_marks (macros/landing_marks.sql) rather than in its
+    rows. dq_voice_event_anomalies shows the anomalies. #}
 
 with
-
-touched_calls as (
-    select
-        call_id,
-        max(landed_at) as last_landed_at
-    from {{ ref('stg_events__voice_callthread') }}
-    where {{ since_watermark('landed_at') }}
-    group by call_id
-),
 
 call_events as (
     select
         events.*,
-        touched_calls.last_landed_at
+        max(events.landed_at) over (partition by events.call_id) as last_landed_at
     from {{ ref('stg_events__voice_callthread') }} as events
-    inner join touched_calls on events.call_id = touched_calls.call_id
+    {% if is_incremental() %}
+        where events.call_id in (select touched.call_id from {{ touched_keys() }} as touched)
+    {% endif %}
 ),
 
 party_sequence as (
@@ -120,16 +112,6 @@ anomalies as (
     inner join call_level on call_events.call_id = call_level.call_id
     where call_level.created_count = 0
     group by call_events.call_id
-    union all
-    select
-        call_id,
-        null as party_id,
-        null as event_id,
-        null as event_type,
-        null as event_ts,
-        null as anomaly,
-        last_landed_at
-    from touched_calls
 )
 
 select * from anomalies

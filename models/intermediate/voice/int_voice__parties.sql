@@ -1,34 +1,32 @@
 {{
     config(
         unique_key='call_id',
-        incremental_strategy='delete+insert',
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__call_party on {{ this }} (call_id, party_id)",
-            "create index if not exists {{ this.identifier }}__thread_id on {{ this }} (thread_id)",
-            "create index if not exists {{ this.identifier }}__agent on {{ this }} (agent_id, released_ts)",
-            "create index if not exists {{ this.identifier }}__agent_start on {{ this }} (agent_id, (least(ringing_ts, dialing_ts)))",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "create index if not exists {{ this.identifier }}__root on {{ this }} ((coalesce(thread_id, call_id)))",
-            "{{ analyze_if_stale() }}",
-        ]
+        incremental_strategy='touched_keys',
+        pre_hook="{{ save_touched_keys(calls_with_new_events()) }}",
+        indexes=[
+            {'columns': ['call_id', 'party_id'], 'unique': True},
+            {'columns': ['root_id']},
+            {'columns': ['agent_id', 'released_ts']},
+            {'columns': ['agent_id', 'ring_or_dial_ts']},
+            {'columns': ['last_landed_at']},
+        ],
+        post_hook=["{{ analyze_if_stale() }}"],
     )
 }}
 
 {# One row per party of a call: its whole life from the call's events. Recomputed for every
     call touched by newly landed events, from all of that call's events, so late and
     out-of-order events only ever cause a recomputation. Ordering inside a party is by
-    (event_ts, seq). #}
+    (event_ts, seq). Also the delivered-to links of MEASURES.md (below). #}
 
 with
-
-touched_calls as (
-    {{ touched_calls_since_watermark() }}
-),
 
 call_events as (
     select events.*
     from {{ ref('stg_events__voice_callthread') }} as events
-    inner join touched_calls on events.call_id = touched_calls.call_id
+    {% if is_incremental() %}
+        where events.call_id in (select touched.call_id from {{ touched_keys() }} as touched)
+    {% endif %}
 ),
 
 calls as (
@@ -136,10 +134,60 @@ hold_totals as (
     group by holds.call_id, holds.party_id
 ),
 
+{# Delivered to (MEASURES.md): a Queue or RoutingPoint party delivered the call to the party
+    its Diverted names; a mediation party with no such Diverted, to the party whose
+    initiator_party_id names it. A party named by several Diverted events keeps the latest. #}
+diverted_to as (
+    select
+        call_id,
+        target_party_id as party_id,
+        party_id as mediator_party_id,
+        row_number() over (
+            partition by call_id, target_party_id order by diverted_ts desc, party_id desc
+        ) as diverted_rank
+    from party_lives
+    where dn_type in ('Queue', 'RoutingPoint') and target_party_id is not null
+),
+
+delivered_by as (
+    select
+        party_lives.call_id,
+        party_lives.party_id,
+        party_lives.added_ts,
+        coalesce(diverted_to.mediator_party_id, initiator.party_id) as delivered_by_party_id
+    from party_lives
+    left join diverted_to
+        on
+            party_lives.call_id = diverted_to.call_id
+            and party_lives.party_id = diverted_to.party_id
+            and diverted_to.diverted_rank = 1
+    left join party_lives as initiator
+        on
+            party_lives.call_id = initiator.call_id
+            and party_lives.initiator_party_id = initiator.party_id
+            and initiator.dn_type in ('Queue', 'RoutingPoint')
+            and initiator.target_party_id is null
+),
+
+{# the party a mediation party delivered the call to: its Diverted target, else the first
+    party (by added_ts, party_id) it delivered the call to through initiator_party_id #}
+initiator_deliveries as (
+    select
+        call_id,
+        delivered_by_party_id as party_id,
+        party_id as delivered_to_party_id,
+        row_number() over (
+            partition by call_id, delivered_by_party_id order by added_ts, party_id
+        ) as delivery_rank
+    from delivered_by
+    where delivered_by_party_id is not null
+),
+
 parties as (
     select
         party_lives.call_id,
         party_lives.party_id,
+        coalesce(calls.thread_id, calls.call_id) as root_id,
         calls.thread_id,
         calls.call_type,
         party_lives.dn,
@@ -152,8 +200,14 @@ parties as (
         party_lives.queued_ts,
         party_lives.diverted_ts,
         party_lives.target_party_id,
+        delivered_by.delivered_by_party_id,
+        case
+            when party_lives.dn_type in ('Queue', 'RoutingPoint')
+                then coalesce(party_lives.target_party_id, initiator_deliveries.delivered_to_party_id)
+        end as delivered_to_party_id,
         party_lives.ringing_ts,
         party_lives.dialing_ts,
+        least(party_lives.ringing_ts, party_lives.dialing_ts) as ring_or_dial_ts,
         party_lives.established_ts,
         party_lives.released_ts,
         release_causes.cause as release_cause,
@@ -190,6 +244,13 @@ parties as (
             and customers.customer_rank = 1
     left join customers as customer
         on party_lives.call_id = customer.call_id and customer.customer_rank = 1
+    left join delivered_by
+        on party_lives.call_id = delivered_by.call_id and party_lives.party_id = delivered_by.party_id
+    left join initiator_deliveries
+        on
+            party_lives.call_id = initiator_deliveries.call_id
+            and party_lives.party_id = initiator_deliveries.party_id
+            and initiator_deliveries.delivery_rank = 1
 )
 
 select * from parties

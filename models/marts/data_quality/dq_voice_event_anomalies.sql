@@ -17,7 +17,6 @@ anomalies as (
         anomaly,
         last_landed_at
     from {{ ref('int_voice__event_anomalies') }}
-    where anomaly is not null
 )
 
 select * from anomalies

@@ -1,15 +1,16 @@
 {{
     config(
         unique_key='media_server_root_ixn_id',
-        incremental_strategy='delete+insert',
-        pre_hook=["{{ drop_provisional_interactions() }}"],
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__id on {{ this }} (interaction_id)",
-            "create index if not exists {{ this.identifier }}__root on {{ this }} (media_server_root_ixn_id)",
-            "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "{{ analyze_if_stale() }}",
-        ]
+        incremental_strategy='touched_keys',
+        pre_hook="{{ save_touched_keys(interactions_touched()) }}",
+        indexes=[
+            {'columns': ['interaction_id'], 'unique': True},
+            {'columns': ['media_server_root_ixn_id']},
+            {'columns': ['start_ts']},
+            {'columns': ['status']},
+            {'columns': ['last_landed_at']},
+        ],
+        post_hook=["{{ analyze_if_stale() }}"],
     )
 }}
 
@@ -21,7 +22,8 @@
     thread has ended the row is active with a null END_TS. Active rows are re-examined on
     every run, because the timeout can pass without a new event of theirs. A call seen before
     its CallCreated stands for its own interaction (keyed by its call_id, type unknown) until
-    its thread is known; the pre-hook then removes that provisional row. #}
+    its thread is known; that call's old root is then touched (interactions_touched), so the
+    provisional row goes. #}
 
 with
 
@@ -30,34 +32,23 @@ latest_event as (
     from {{ ref('stg_events__voice_callthread') }}
 ),
 
-touched_threads as (
-    select distinct coalesce(thread_id, call_id) as root_id
-    from {{ ref('int_voice__calls') }}
-    where {{ since_watermark('last_landed_at') }}
-    {% if is_incremental() %}
-        union
-        select media_server_root_ixn_id as root_id
-        from {{ this }}
-        where status = 'active' and media_type_key = 1
-    {% endif %}
-),
-
 thread_calls as (
     select
         calls.*,
-        coalesce(calls.thread_id, calls.call_id) as root_id,
         case
             when calls.call_ended_ts is not null then calls.call_ended_ts
             when calls.last_event_ts <= latest_event.now_ts - interval '{{ var("call_timeout_hours") }} hours'
                 then calls.last_event_ts
         end as closed_ts,
         row_number() over (
-            partition by coalesce(calls.thread_id, calls.call_id)
+            partition by calls.root_id
             order by coalesce(calls.created_ts, calls.first_event_ts), calls.call_id
         ) as call_rank
     from {{ ref('int_voice__calls') }} as calls
-    inner join touched_threads on coalesce(calls.thread_id, calls.call_id) = touched_threads.root_id
     cross join latest_event
+    {% if is_incremental() %}
+        where calls.root_id in (select touched.media_server_root_ixn_id from {{ touched_keys() }} as touched)
+    {% endif %}
 ),
 
 voice_threads as (
@@ -89,16 +80,12 @@ voice_interactions as (
         on first_call.call_type = interaction_type.interaction_type
 ),
 
-touched_itx as (
-    select distinct itx_id
-    from {{ ref('stg_events__digital_itx') }}
-    where {{ since_watermark('landed_at') }}
-),
-
 digital_events as (
     select events.*
     from {{ ref('stg_events__digital_itx') }} as events
-    inner join touched_itx on events.itx_id = touched_itx.itx_id
+    {% if is_incremental() %}
+        where events.itx_id in (select touched.media_server_root_ixn_id from {{ touched_keys() }} as touched)
+    {% endif %}
 ),
 
 digital_itx as (

@@ -1,42 +1,40 @@
 {{
     config(
         unique_key='media_server_ixn_id',
-        incremental_strategy='delete+insert',
-        post_hook=[
-            "create unique index if not exists {{ this.identifier }}__id on {{ this }} (mediation_segment_id)",
-            "create index if not exists {{ this.identifier }}__call on {{ this }} (media_server_ixn_id)",
-            "create index if not exists {{ this.identifier }}__start_ts on {{ this }} (start_ts)",
-            "create index if not exists {{ this.identifier }}__last_landed_at on {{ this }} (last_landed_at)",
-            "{{ analyze_if_stale() }}",
-        ]
+        incremental_strategy='touched_keys',
+        pre_hook="{{ save_touched_keys(calls_touched_for_segments()) }}",
+        indexes=[
+            {'columns': ['mediation_segment_id'], 'unique': True},
+            {'columns': ['media_server_ixn_id']},
+            {'columns': ['start_ts']},
+            {'columns': ['last_landed_at']},
+        ],
+        post_hook=["{{ analyze_if_stale() }}"],
     )
 }}
 
 {# One row per stay in a queue: a Queue party from its Queued to its Diverted, or to its
-    Released (MEASURES.md). Open stays are active rows with a null end. RESOURCE_KEY resolves
-    the queue name through the renamed names of resource_name_history at the queue party's
-    added_ts, else resource_key('Queue', name); the calls using a name whose renaming landed
-    since the last run are recomputed too. #}
+    Released (MEASURES.md). Open stays are active rows with a null end. The segment's target is
+    the party the queue party delivered the call to (int_voice__parties.delivered_to_party_id:
+    its Diverted target, else the party whose initiator_party_id names it), the same link
+    interaction_resource_fact walks; a segment with a target is Diverted. RESOURCE_KEY
+    resolves the queue name through the renamed names of resource_name_history at the queue
+    party's added_ts, else resource_key('Queue', name); the calls using a name whose renaming
+    landed since the last run are recomputed too (calls_touched_for_segments). #}
 
 with
-
-touched_calls as (
-    select distinct call_id
-    from {{ ref('int_voice__parties') }}
-    where {{ since_watermark('last_landed_at') }}
-    union
-    select renamed_calls.call_id
-    from ({{ calls_with_renamed_names_since_watermark() }}) as renamed_calls
-),
-
-renamed as (
-    {{ renamed_resources() }}
-),
 
 touched_parties as (
     select parties.*
     from {{ ref('int_voice__parties') }} as parties
-    inner join touched_calls on parties.call_id = touched_calls.call_id
+    {% if is_incremental() %}
+        where
+            parties.call_id in (select touched.media_server_ixn_id from {{ touched_keys() }} as touched)
+    {% endif %}
+),
+
+renamed as (
+    {{ renamed_resources() }}
 ),
 
 queue_parties as (
@@ -51,7 +49,8 @@ stays as (
         renamed.resource_key as renamed_queue_key,
         coalesce(queue_parties.diverted_ts, queue_parties.released_ts) as stay_end_ts,
         case
-            when queue_parties.diverted_ts is not null then 'Diverted'
+            when queue_parties.diverted_ts is not null or queue_parties.delivered_to_party_id is not null
+                then 'Diverted'
             when
                 queue_parties.release_cause = 'Abandoned'
                 or (
@@ -73,9 +72,9 @@ stays as (
 segments as (
     select
         {{ infomart_key(['call_id', 'party_id']) }} as mediation_segment_id,
-        {{ infomart_key(["'Voice'", 'coalesce(thread_id, call_id)']) }} as interaction_id,
+        {{ infomart_key(["'Voice'", 'root_id']) }} as interaction_id,
         call_id as media_server_ixn_id,
-        coalesce(thread_id, call_id) as media_server_root_ixn_id,
+        root_id as media_server_root_ixn_id,
         party_id,
         coalesce(
             renamed_queue_key, {{ resource_key('Queue', 'coalesce(queue, dn)') }}
@@ -97,9 +96,9 @@ segments as (
             else 0
         end as short_abandoned_flag,
         case
-            when target_party_id is not null then {{ infomart_key(['call_id', 'target_party_id']) }}
+            when delivered_to_party_id is not null then {{ infomart_key(['call_id', 'delivered_to_party_id']) }}
         end as target_ixn_resource_id,
-        target_party_id,
+        delivered_to_party_id as target_party_id,
         case when stay_end_ts is null then 1 else 0 end as active_flag,
         last_landed_at
     from stays
