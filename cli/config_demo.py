@@ -10,7 +10,8 @@ Agent i's queues, skills, groups and media come from the simulator's ``build_age
 always match it. The queues' thresholds are the simulator's start thresholds with its
 ``queue_thresholds`` option (``start_queue_thresholds``: the first voice queue 30 s service level
 / 5 s short abandon, the first chat queue 60 s / not set, the others none); a simulation without
-that option writes no thresholds, so it leaves them as they are. Counts are parameters (``agents``, ``extra_queues``), names come from
+that option writes no thresholds, so it leaves them as they are. Counts are parameters
+(``agents``, ``extra_queues``), names come from
 :class:`~simulator.config.SimulationConfig`. Its change time is the simulator's default start
 (:func:`demo_changed_at`) unless told otherwise, so the simulated days (which start then or later)
 find it in force.
