@@ -255,7 +255,11 @@ def test_a_threshold_changed_at_14_00_in_the_configuration_database(
     fed = configure_through_adapter(
         settings,
         cfg_dsn,
-        [QueueChange(VQ_A, _at("14:00:00"), {"service_level_threshold": 15, "short_abandon_threshold": 5})],
+        [
+            QueueChange(
+                VQ_A, _at("14:00:00"), _queue("VQ_A", service_level_threshold=15, short_abandon_threshold=5)
+            )
+        ],
     )
     assert (fed.upserts, fed.deletes) == (1, 0)
     with psycopg.connect(cfg_dsn) as conn:
