@@ -170,8 +170,9 @@ class ConfigModel:
     def _queue(self, k: int, name: str, media: str, thresholds: QueueThresholds | None) -> None:
         attributes = {"name": name, "media_type": media, "type": "VirtualQueue", "switch": SWITCH}
         self.upsert("Queue", 401 + k, attributes | threshold_attributes(thresholds))
-        if thresholds is not None:
-            self.thresholds.setdefault(name, []).append((max(self.loop.now, self.sim.start_ms), thresholds))
+        if thresholds is not None or name in self.thresholds:  # (cleared: the settings again)
+            at = max(self.loop.now, self.sim.start_ms)
+            self.thresholds.setdefault(name, []).append((at, thresholds or (None, None)))
 
     def _threshold_change(self) -> None:
         changed = changed_queue_thresholds(self.cfg)

@@ -5,7 +5,8 @@ archives, dbt builds the aggregates. Then VQ_A's thresholds are changed to 15 s 
 the Configuration Database (the writer, with that change time), published, landed: the next
 incremental build re-aggregates VQ_A's intervals from 14:00 on with the new thresholds, the
 earlier ones keep the old ones, and the rows equal a full refresh. Every value is worked out by
-hand below."""
+hand below. Then a simulated day with the simulator's per-queue thresholds (one changed at 14:00),
+configured through the same path: every voice row of ag2_queue_subhr equals the interval ledger."""
 
 from __future__ import annotations
 
@@ -15,19 +16,23 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psycopg
 import pytest
 
 from infomart.settings import Settings
+from simulator import SimulationConfig, simulate, write_ndjson
 from tests.conftest import EventFactory
 from tests.helpers import (
     build_models,
     configure_through_adapter,
     drop_all_schemas,
     land_events,
+    land_folder,
     module_database,
     with_topics_of_its_own,
 )
+from tests.test_aggregates_day import _table_rows
 
 SELECT = ["--select", "+path:models/aggregates", "+resource_", "+group_", "date_time"]
 DAY = "2026-11-23"
@@ -293,3 +298,63 @@ def test_a_threshold_changed_at_14_00_in_the_configuration_database(
     build_models(settings, SELECT, full_refresh=True)
     assert _all_queue_rows(dsn) == incremental
     assert _queue_rows(dsn, "VQ_A") == expected_a
+
+
+def test_a_simulated_day_with_queue_thresholds_equals_the_ledger(
+    settings: Settings, cfg_dsn: str, tmp_path: Path
+) -> None:
+    dsn: str = settings.pg_dsn  # type: ignore[assignment]
+    # 08:00-16:00: VQ_Sales 30 s / 5 s, from 14:00 15 s / 8 s; the other voice queues the settings
+    # (busy: 150 calls an hour for 10 agents, so short abandons happen before and after 14:00)
+    result = simulate(SimulationConfig(seed=7, agents=10, calls_per_hour=150, queue_thresholds=True))
+    write_ndjson(result, tmp_path / "day")
+    land_folder(settings, tmp_path / "day")
+    configure_through_adapter(settings, cfg_dsn, result.config_changes)
+    build_models(settings, SELECT)
+    ledger = [
+        orjson.loads(x) for x in (tmp_path / "day/ledger/queue_intervals.ndjson").read_bytes().splitlines()
+    ]
+    want = {
+        (
+            w["date_time_key"],
+            w["queue"],
+            w["interaction_type"],
+            float(w["service_level_threshold"]),
+            float(w["short_abandon_threshold"]),
+        ): w
+        for w in ledger
+        if w["media_type"] == "voice"
+    }
+    got = _table_rows(dsn, "ag2_queue_subhr", "queue", ["service_level_threshold", "short_abandon_threshold"])
+    assert sorted(got) == sorted(want)
+    assert {(k[1], k[3], k[4]) for k in want} == {
+        ("VQ_Sales", 30.0, 5.0),
+        ("VQ_Sales", 15.0, 8.0),
+        ("VQ_Support", 20.0, 10.0),
+        ("VQ_Billing", 20.0, 10.0),
+    }
+    change = _key("14:00:00")
+    assert all(
+        (k[3], k[4]) == ((15.0, 8.0) if k[0] >= change else (30.0, 5.0)) for k in want if k[1] == "VQ_Sales"
+    )
+    cells = 0
+    for key, w in want.items():
+        row = got[key]
+        for column in (
+            "entered",
+            "accepted",
+            "accepted_thr",
+            "abandoned",
+            "abandoned_short",
+            "accepted_time_ms",
+        ):
+            assert row[column] == w[column], f"{column} differs:\n ledger {w}\n table  {row}"
+            cells += 1
+        assert (row["service_level"] is None) == (w["service_level"] is None), (w, row)
+        if w["service_level"] is not None:
+            assert abs(row["service_level"] - w["service_level"]) < 1e-9, (w, row)
+    print(f"\nag2_queue_subhr: {len(want)} voice rows, {cells} cells equal to the ledger")
+    for thresholds in ((30.0, 5.0), (15.0, 8.0)):
+        sales = [w for k, w in want.items() if k[1] == "VQ_Sales" and k[3:] == thresholds]
+        assert sum(w["abandoned_short"] for w in sales) > 0 and sum(w["accepted_thr"] for w in sales) > 0
+    assert len(want) > 50
