@@ -168,7 +168,14 @@ class ConfigModel:
         return queues + [(q, "chat") for q in cfg.chat_queues] + [(q, "email") for q in cfg.email_queues]
 
     def _queue(self, k: int, name: str, media: str, thresholds: QueueThresholds | None) -> None:
-        attributes = {"name": name, "media_type": media, "type": "VirtualQueue", "switch": SWITCH}
+        attributes: dict[str, Any] = {
+            "name": name,
+            "media_type": media,
+            "type": "VirtualQueue",
+            "switch": SWITCH,
+        }
+        if name in self.thresholds:  # a change: a threshold no longer set is cleared (None)
+            attributes |= dict.fromkeys(("service_level_threshold", "short_abandon_threshold"))
         self.upsert("Queue", 401 + k, attributes | threshold_attributes(thresholds))
         if thresholds is not None or name in self.thresholds:  # (cleared: the settings again)
             at = max(self.loop.now, self.sim.start_ms)
