@@ -7,7 +7,11 @@ start state into a database holding the demo data set changes nothing): Skills 1
 virtual queues), Campaigns 501+, DNs 601+ (routing points, then the IVR), and per agent i
 (``agent0001``...): Person 100000+i, extension DN 200000+i, Place 300000+i, agent login 100000+i.
 Agent i's queues, skills, groups and media come from the simulator's ``build_agent``, so they
-always match it. Counts are parameters (``agents``, ``extra_queues``), names come from
+always match it. The queues' thresholds are the simulator's start thresholds with its
+``queue_thresholds`` option (``start_queue_thresholds``: the first voice queue 30 s service level
+/ 5 s short abandon, the first chat queue 60 s / not set, the others none); a simulation without
+that option writes no thresholds, so it leaves them as they are. Counts are parameters
+(``agents``, ``extra_queues``), names come from
 :class:`~simulator.config.SimulationConfig`. Its change time is the simulator's default start
 (:func:`demo_changed_at`) unless told otherwise, so the simulated days (which start then or later)
 find it in force.
@@ -26,6 +30,7 @@ import psycopg
 
 from ingest.config.database import ConfigDbError, init_schema
 from simulator.agents import build_agent, skill_of
+from simulator.cfgevents import start_queue_thresholds
 from simulator.config import SimulationConfig
 from simulator.ids import agent_dn, agent_id, place_name
 
@@ -115,12 +120,16 @@ def load_demo(
             "place_dbid",
             "queue_dbid",
         ]
-        qrows = [(queue_dbid[q], t, q, "VirtualQueue", SWITCH, m, None, None) for q, m in queues]
+        thresholds = start_queue_thresholds(cfg)
+        qrows = [
+            (queue_dbid[q], t, q, "VirtualQueue", SWITCH, m, None, None, *thresholds.get(q, (None, None)))
+            for q, m in queues
+        ]
         qrows += [
-            (1001 + k, t, f"VQ_Extra_{k + 1:04d}", "VirtualQueue", SWITCH, "voice", None, None)
+            (1001 + k, t, f"VQ_Extra_{k + 1:04d}", "VirtualQueue", SWITCH, "voice", None, None, None, None)
             for k in range(extra_queues)
         ]
-        copy("cfg_dn", dn_cols, qrows)
+        copy("cfg_dn", [*dn_cols, "service_level_threshold", "short_abandon_threshold"], qrows)
         rps = [
             (601 + k, t, cfg.routing_points[k], "RoutingPoint", SWITCH, None, None, queue_dbid[q])
             for k, q in enumerate(cfg.voice_queues)

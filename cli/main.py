@@ -500,7 +500,9 @@ def demo(
     config_changes: Annotated[
         bool,
         typer.Option(
-            "--config-changes", help="Configuration changes during the run (new agent, group move, ...)."
+            "--config-changes",
+            help="Configuration changes during the run (new agent, group move, ...) and per-queue"
+            " thresholds, one of them changed mid-run.",
         ),
     ] = False,
 ) -> None:
@@ -523,6 +525,7 @@ def demo(
                 duration_hours=hours,
                 agents=agents,
                 config_changes=config_changes,
+                queue_thresholds=config_changes,
             )
             result = _simulation(cfg, progress)
             console.print(

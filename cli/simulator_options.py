@@ -41,6 +41,8 @@ HELP: dict[str, str] = {
     "late_share": "Share of events delivered hours late.",
     "config_changes": "Configuration changes during the run (new agent, group move, ...).",
     "anomalies": "Anomalous events to inject (the ledger ignores them).",
+    "queue_thresholds": "Per-queue thresholds in the configuration (first voice queue 30 s / 5 s,"
+    " 15 s / 8 s from 75 % of the run; first chat queue 60 s); the ledger applies them.",
 }
 #: how a field name's unit suffix reads in its help
 UNITS: dict[str, str] = {"_share": "_share (0 to 1)", "_ms": ",_milliseconds", "_s": ",_seconds"}

@@ -17,6 +17,14 @@ with the same agents share one configuration (the demo data set of ``cli/config_
   Skill 101+, AgentGroup 201+, ActionCode 301+, Queue 401+, Campaign 501+, DN 601+ (routing
   points, then the IVR), DN 200000+i (extension of agent i), Place 300000+i, Person 100000+i.
 
+With ``queue_thresholds`` (default off, a reporting option: it changes no event, only the Queue
+objects of the configuration and the ledger's threshold schedule): the first voice queue has a
+service-level threshold of 30 s and a short-abandon threshold of 5 s, the first chat queue a
+service-level threshold of 60 s (short abandon: the settings), the other queues none (the
+settings); at 75 % of the run (14:00 of the default day) the first voice queue's thresholds
+become 15 s / 8 s. :meth:`ConfigModel.threshold_schedule` is that history, the ledger's
+``queue_threshold_schedule``. The demo data set (``cli/config_demo.py``) has the start thresholds.
+
 With ``config_changes``: at 25 % of the run a new agent (Person, DN, Place) who logs in 3 min
 later; at 40 % agent0002 moves to another agent group; at 50 % a skill level of agent0003
 changes; the last regular agent logs out at 55 % at the latest and its Person is deleted
@@ -34,11 +42,40 @@ from .model import Agent
 from .timefmt import ts_str
 
 if TYPE_CHECKING:
+    from .config import SimulationConfig
     from .simulation import Simulation
 
 SWITCH = "SIP_Switch"
 DISPOSITIONS: tuple[str, ...] = ("Sale", "NoSale", "Callback", "WrongNumber", "Unreached")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+#: a queue's (service-level, short-abandon) thresholds in seconds; None: not set (the settings)
+QueueThresholds = tuple[float | None, float | None]
+
+
+def start_queue_thresholds(cfg: SimulationConfig) -> dict[str, QueueThresholds]:
+    """The per-queue thresholds of the configuration at the start with ``queue_thresholds`` (and
+    of the demo data set): the first voice queue 30 s / 5 s, the first chat queue 60 s / not set."""
+    out: dict[str, QueueThresholds] = {}
+    if cfg.voice_queues:
+        out[cfg.voice_queues[0]] = (30, 5)
+    if cfg.chat_queues:
+        out[cfg.chat_queues[0]] = (60, None)
+    return out
+
+
+def changed_queue_thresholds(cfg: SimulationConfig) -> dict[str, QueueThresholds]:
+    """The thresholds changed at 75 % of the run with ``queue_thresholds``."""
+    return {cfg.voice_queues[0]: (15, 8)} if cfg.voice_queues else {}
+
+
+def threshold_attributes(thresholds: QueueThresholds | None) -> dict[str, float]:
+    """The Queue attributes of the thresholds set (unset ones are absent, as published)."""
+    if thresholds is None:
+        return {}
+    names = ("service_level_threshold", "short_abandon_threshold")
+    return {name: value for name, value in zip(names, thresholds, strict=True) if value is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +106,8 @@ class ConfigModel:
         self.cfg = sim.cfg
         self.loop = sim.loop
         self.changes: list[ConfigChange] = []
+        # queue -> [(from, epoch ms; thresholds)], the queues' thresholds as configured over time
+        self.thresholds: dict[str, list[tuple[int, QueueThresholds]]] = {}
 
     def _record(self, object_type: str, dbid: int, attributes: dict[str, Any] | None) -> None:
         t = max(self.loop.now, self.sim.start_ms)
@@ -119,6 +158,49 @@ class ConfigModel:
                 self.loop.at(s + int(0.40 * span), self._move_group, self.sim.agents.agents[1])
             if self.cfg.agents >= 3:
                 self.loop.at(s + int(0.50 * span), self._skill_change, self.sim.agents.agents[2])
+        if self.cfg.queue_thresholds:
+            span = self.sim.horizon_ms - self.sim.start_ms
+            self.loop.at(self.sim.start_ms + int(0.75 * span), self._threshold_change)
+
+    def _queues(self) -> list[tuple[str, str]]:
+        cfg = self.cfg
+        queues = [(q, "voice") for q in cfg.voice_queues]
+        return queues + [(q, "chat") for q in cfg.chat_queues] + [(q, "email") for q in cfg.email_queues]
+
+    def _queue(self, k: int, name: str, media: str, thresholds: QueueThresholds | None) -> None:
+        attributes: dict[str, Any] = {
+            "name": name,
+            "media_type": media,
+            "type": "VirtualQueue",
+            "switch": SWITCH,
+        }
+        if name in self.thresholds:  # a change: a threshold no longer set is cleared (None)
+            attributes |= dict.fromkeys(("service_level_threshold", "short_abandon_threshold"))
+        self.upsert("Queue", 401 + k, attributes | threshold_attributes(thresholds))
+        if thresholds is not None or name in self.thresholds:  # (cleared: the settings again)
+            at = max(self.loop.now, self.sim.start_ms)
+            self.thresholds.setdefault(name, []).append((at, thresholds or (None, None)))
+
+    def _threshold_change(self) -> None:
+        changed = changed_queue_thresholds(self.cfg)
+        for k, (q, media) in enumerate(self._queues()):
+            if q in changed:
+                self._queue(k, q, media, changed[q])
+
+    def threshold_schedule(self) -> dict[str, list[tuple[int, float, float]]]:
+        """Each queue's thresholds over time, unset ones as the settings' (the ledger's schedule)."""
+        cfg = self.cfg
+        return {
+            q: [
+                (
+                    at,
+                    cfg.service_level_threshold_s if sl is None else sl,
+                    cfg.short_abandon_threshold_s if sa is None else sa,
+                )
+                for at, (sl, sa) in entries
+            ]
+            for q, entries in self.thresholds.items()
+        }
 
     def _snapshot(self) -> None:
         cfg = self.cfg
@@ -131,12 +213,9 @@ class ConfigModel:
         base = 301 + len(cfg.not_ready_reasons)
         for k, name in enumerate(DISPOSITIONS):
             self.upsert("ActionCode", base + k, {"name": name, "code": name.upper(), "type": "Disposition"})
-        queues = [(q, "voice") for q in cfg.voice_queues]
-        queues += [(q, "chat") for q in cfg.chat_queues] + [(q, "email") for q in cfg.email_queues]
-        for k, (q, media) in enumerate(queues):
-            self.upsert(
-                "Queue", 401 + k, {"name": q, "media_type": media, "type": "VirtualQueue", "switch": SWITCH}
-            )
+        start = start_queue_thresholds(cfg) if cfg.queue_thresholds else {}
+        for k, (q, media) in enumerate(self._queues()):
+            self._queue(k, q, media, start.get(q))
         for k, (name, mode) in enumerate(cfg.campaigns):
             self.upsert("Campaign", 501 + k, {"name": name, "group": "AG_Outbound", "dialing_mode": mode})
         for k, q in enumerate(cfg.voice_queues):

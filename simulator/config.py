@@ -6,8 +6,10 @@ derived from the number of agents so that a bigger center gets proportionally mo
 The *delivery* options (``redundant_sources``, ``redundant_share``, ``shuffle``,
 ``shuffle_window``, ``late_share``) only change how the emitted stream is delivered; they
 never change the simulation, the event ids or the ledger, and they are not part of the run tag.
-The *reporting* options (``reporting_time_zone``, ``service_level_threshold_s``) only shape the
-ledger's per-interval files (the ground truth of the aggregates); they are not part of the run
+The *reporting* options (``reporting_time_zone``, ``service_level_threshold_s``,
+``queue_thresholds``) only shape the ledger's per-interval files (the ground truth of the
+aggregates) and, for ``queue_thresholds``, the Queue objects of the configuration changes and the
+mediation segments' short-abandon flag; they never change an event and are not part of the run
 tag either.
 
 The *rendering* options (``omit_routed_initiator``) change how the upstream servers write the
@@ -28,7 +30,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DELIVERY_FIELDS: frozenset[str] = frozenset(
     {"redundant_sources", "redundant_share", "shuffle", "shuffle_window", "late_share"}
 )
-REPORTING_FIELDS: frozenset[str] = frozenset({"reporting_time_zone", "service_level_threshold_s"})
+REPORTING_FIELDS: frozenset[str] = frozenset(
+    {"reporting_time_zone", "service_level_threshold_s", "queue_thresholds"}
+)
 RENDERING_FIELDS: frozenset[str] = frozenset({"omit_routed_initiator"})
 
 
@@ -139,6 +143,7 @@ class SimulationConfig:
     # ---- reporting (the ledger's intervals and thresholds; not part of the simulation)
     reporting_time_zone: str = "UTC"
     service_level_threshold_s: float = 20.0  # per-queue thresholds default to it (and to the one above)
+    queue_thresholds: bool = False  # per-queue thresholds in the configuration, one changed (cfgevents.py)
     # ---- rendering (how the upstream servers write the events; not part of the simulation)
     # Routed parties (reason Route after a Diverted) get a null initiator_party_id, and routing
     # points emit Diverted(target_party_id=<the next party>), as several SIP servers do.

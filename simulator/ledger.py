@@ -498,9 +498,9 @@ def data_horizon(sim: Simulation) -> int:
 
 
 def queue_threshold_schedule(sim: Simulation) -> ThresholdSchedule:
-    """Per-queue thresholds of the simulated Configuration Database: none yet (every queue uses
-    the settings); the configuration model will publish them (issue 9)."""
-    return {}
+    """Per-queue thresholds of the simulated configuration over time, from its configuration model
+    (cfgevents.py; none without ``queue_thresholds``: every queue uses the settings)."""
+    return sim.config.threshold_schedule()
 
 
 def build_ledger(

@@ -17,7 +17,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -114,6 +115,14 @@ def _topic_events(settings: Settings) -> list[dict]:
             assert reason is None, reason
             out.append(ev)
     return out
+
+
+@dataclass(frozen=True)
+class _Change:
+    object_type: str
+    dbid: int
+    changed_at: datetime
+    attributes: dict | None
 
 
 def versions_max(latest: dict[tuple[str, int], tuple[int, datetime]]) -> int:
@@ -528,6 +537,132 @@ def test_add_update_delete_of_each_object_type_in_history(settings: Settings, cf
     # a full rebuild gives the same history
     _land_and_transform(settings, full_refresh=True)
     assert _history(settings.pg_dsn) == history  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ queue thresholds
+def _queue_attributes(events: list[dict]) -> dict[int, dict]:
+    """The latest published attributes of each Queue (by config_version)."""
+    out: dict[int, tuple[int, dict]] = {}
+    for e in events:
+        if e["object_type"] == "Queue" and e["config_version"] > out.get(e["dbid"], (0, {}))[0]:
+            out[e["dbid"]] = (e["config_version"], e.get("attributes"))
+    return {dbid: attributes for dbid, (_, attributes) in out.items()}
+
+
+def test_queue_thresholds_are_published_as_queue_attributes(settings: Settings, cfg_dsn: str):
+    """The demo data set's thresholds (VQ_Sales 30 s / 5 s, VQ_Chat 60 s / not set, the others
+    none) in the initial load; a threshold set, changed and cleared by SQL is one Queue change
+    each (no fan-out), published with the contract's checks; bad thresholds are refused."""
+    with psycopg.connect(cfg_dsn, autocommit=True) as conn:
+        load_demo(conn, "t1", agents=2)
+    adapter = _adapter(settings, cfg_dsn)
+    try:
+        adapter.run(once=True)
+        queues = _queue_attributes(_topic_events(settings))
+        assert {
+            d: (a["name"], a.get("service_level_threshold"), a.get("short_abandon_threshold"))
+            for d, a in queues.items()
+        } == {
+            401: ("VQ_Sales", 30, 5),
+            402: ("VQ_Support", None, None),
+            403: ("VQ_Billing", None, None),
+            404: ("VQ_Chat", 60, None),
+            405: ("VQ_Chat_Escalation", None, None),
+            406: ("VQ_Email", None, None),
+            407: ("VQ_Email_Escalation", None, None),
+        }
+        assert "short_abandon_threshold" not in queues[404]  # not set: absent, not null
+        assert queues[402] == {
+            "name": "VQ_Support",
+            "type": "VirtualQueue",
+            "media_type": "voice",
+            "switch": "SIP_Switch",
+            "enabled": True,
+        }
+
+        with psycopg.connect(cfg_dsn, autocommit=True) as conn:
+            before = conn.execute("select max(config_version) from cfg.change_log").fetchone()[0]  # type: ignore[index]
+            for stmt in (
+                "update cfg.cfg_dn set short_abandon_threshold = 7 where dbid = 402",  # set
+                "update cfg.cfg_dn set service_level_threshold = 12.5 where dbid = 401",  # changed
+                "update cfg.cfg_dn set service_level_threshold = null where dbid = 404",  # cleared
+                "update cfg.cfg_dn set short_abandon_threshold = 7 where dbid = 402",  # the same: no change
+            ):
+                conn.execute(stmt)
+            logged = conn.execute(
+                "select object_type, dbid, op from cfg.change_log where config_version > %s"
+                " order by config_version",
+                (before,),
+            ).fetchall()
+            for bad in (
+                "update cfg.cfg_dn set service_level_threshold = -1 where dbid = 401",
+                "update cfg.cfg_dn set short_abandon_threshold = -0.001 where dbid = 401",
+                "update cfg.cfg_dn set service_level_threshold = 20 where dbid = 601",  # a routing point
+            ):
+                with pytest.raises(psycopg.errors.CheckViolation):
+                    conn.execute(bad)
+        assert logged == [("Queue", 402, "U"), ("Queue", 401, "U"), ("Queue", 404, "U")]
+        stats = adapter.poll()
+        assert (stats.upserts, stats.deletes) == (3, 0)
+        queues = _queue_attributes(_topic_events(settings))
+    finally:
+        _close(adapter)
+    assert queues[402]["short_abandon_threshold"] == 7 and "service_level_threshold" not in queues[402]
+    assert (queues[401]["service_level_threshold"], queues[401]["short_abandon_threshold"]) == (12.5, 5)
+    assert "service_level_threshold" not in queues[404] and "short_abandon_threshold" not in queues[404]
+
+    # the writer sets them from the published shape, and clears one given as None
+    later = datetime(2030, 1, 1, tzinfo=UTC)  # after the changes above, whatever the clock says
+    with psycopg.connect(cfg_dsn, autocommit=True) as conn:
+        written = write_changes(
+            conn,
+            "t1",
+            [
+                _Change("Queue", 403, later, queues[403] | {"service_level_threshold": 45}),
+                _Change("Queue", 402, later, queues[402] | {"short_abandon_threshold": None}),
+            ],
+        )
+        assert written.logged_objects == 2
+        assert conn.execute(
+            "select dbid, service_level_threshold, short_abandon_threshold from cfg.cfg_dn"
+            " where dbid in (402, 403) order by dbid"
+        ).fetchall() == [(402, None, None), (403, 45, None)]
+
+
+def test_thresholds_reach_a_configuration_database_made_before_them(cfg_dsn: str):
+    """A database whose schema predates the thresholds gets them from the idempotent schema file
+    (what `infomart config-db init` applies), with their checks; existing rows keep none."""
+    with psycopg.connect(cfg_dsn, autocommit=True) as conn:
+        init_schema(conn, "t1")
+        load_demo(conn, "t1", agents=2)
+        conn.execute("drop view cfg.obj_queue")  # the schema before the thresholds
+        conn.execute(
+            "alter table cfg.cfg_dn drop constraint cfg_dn_thresholds_of_queues,"
+            " drop column service_level_threshold, drop column short_abandon_threshold"
+        )
+        init_schema(conn, "t1")
+        init_schema(conn, "t1")  # and again: idempotent
+        assert conn.execute("select attributes from cfg.obj_queue where dbid = 401").fetchone()[0] == {  # type: ignore[index]
+            "name": "VQ_Sales",
+            "type": "VirtualQueue",
+            "media_type": "voice",
+            "switch": "SIP_Switch",
+            "enabled": True,
+        }
+        conn.execute("update cfg.cfg_dn set service_level_threshold = 25 where dbid = 401")
+        assert (
+            conn.execute(
+                "select attributes -> 'service_level_threshold' from cfg.obj_queue where dbid = 401"
+            ).fetchone()[0]
+            == 25
+        )  # type: ignore[index]
+        checks = conn.execute(
+            "select count(*) from pg_constraint where conrelid = 'cfg.cfg_dn'::regclass and contype = 'c'"
+            " and pg_get_constraintdef(oid) like '%threshold%'"
+        ).fetchone()[0]  # type: ignore[index]
+        assert checks == 3  # >= 0 twice, thresholds of queues only
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute("update cfg.cfg_dn set short_abandon_threshold = -5 where dbid = 401")
 
 
 # ------------------------------------------------------------------ SIGKILL and restart

@@ -757,6 +757,101 @@ def test_a_threshold_schedule_moves_rows_and_the_short_abandon_flag(cov) -> None
     assert led.agent_state_intervals == base.agent_state_intervals
 
 
+def test_queue_thresholds_option_configures_thresholds_and_the_ledger_follows_them() -> None:
+    # queue_thresholds: VQ_Sales 30 s / 5 s and VQ_Chat 60 s (short abandon: the settings' 10 s)
+    # from the start; VQ_Sales 15 s / 8 s from 75 % of the run (08:00 + 3 h = 11:00)
+    cfg = dict(seed=4, agents=8, duration_hours=4.0)
+    base = simulate(SimulationConfig(**cfg))  # type: ignore[arg-type]
+    run = simulate(SimulationConfig(**cfg, queue_thresholds=True))  # type: ignore[arg-type]
+    start, change = at(8, 0), at(11, 0)
+    # a reporting option: the same events, the same run tag
+    assert run.run_tag == base.run_tag and [d.value for d in run.deliveries] == [
+        d.value for d in base.deliveries
+    ]
+    queues = [(ts_str(c.ts), c.dbid, c.attributes) for c in run.config_changes if c.object_type == "Queue"]
+    thresholds = [
+        (ts, dbid, a.get("service_level_threshold"), a.get("short_abandon_threshold"))  # type: ignore[union-attr]
+        for ts, dbid, a in queues
+    ]
+    assert thresholds == [
+        ("2026-11-23T08:00:00.000Z", 401, 30, 5),
+        ("2026-11-23T08:00:00.000Z", 402, None, None),
+        ("2026-11-23T08:00:00.000Z", 403, None, None),
+        ("2026-11-23T08:00:00.000Z", 404, 60, None),
+        ("2026-11-23T08:00:00.000Z", 405, None, None),
+        ("2026-11-23T08:00:00.000Z", 406, None, None),
+        ("2026-11-23T08:00:00.000Z", 407, None, None),
+        ("2026-11-23T11:00:00.000Z", 401, 15, 8),
+    ]
+    assert "short_abandon_threshold" not in queues[3][2]  # type: ignore[operator]
+    assert [c for c in run.config_changes if c.object_type != "Queue"] == [
+        c for c in base.config_changes if c.object_type != "Queue"
+    ]
+    # the ledger's schedule is the configuration model's
+    from simulator.ledger import queue_threshold_schedule
+
+    sim = Simulation(SimulationConfig(**cfg, queue_thresholds=True))  # type: ignore[arg-type]
+    sim.run()
+    assert queue_threshold_schedule(sim) == {
+        "VQ_Sales": [(start, 30, 5), (change, 15, 8)],
+        "VQ_Chat": [(start, 60, 10.0)],
+    }
+    # every row carries the thresholds in force at its entries; abandoned_short and accepted_thr
+    # count against them, as the mediation segments and parties say
+    expected = {"VQ_Sales": (30, 5), "VQ_Chat": (60, 10)}
+    by_queue: dict[tuple[str, bool], tuple[int, int]] = {}
+    parties = {p["party_id"]: p for p in run.ledger.parties if p["agent_id"]}
+    for r in run.ledger.queue_intervals:
+        late = parse_ts(r["interval_start_ts"]) >= change
+        want = (15, 8) if r["queue"] == "VQ_Sales" and late else expected.get(r["queue"], (20, 10))
+        assert (r["service_level_threshold"], r["short_abandon_threshold"]) == want, r
+        by_queue[(r["queue"], late)] = want
+    assert {k for k in by_queue if k[0] == "VQ_Sales"} == {("VQ_Sales", False), ("VQ_Sales", True)}
+    for queue, late in by_queue:
+        if queue not in SimulationConfig().voice_queues:
+            continue  # the mediation segments are the voice ones
+        sl, sa = by_queue[(queue, late)]
+        segments = [
+            m
+            for m in run.ledger.mediation_segments
+            if m["queue"] == queue and (parse_ts(m["start_ts"]) >= change) == late and m["end_ts"]
+        ]
+        abandoned = [m for m in segments if m["technical_result"] == "Abandoned"]
+        rows = [
+            r
+            for r in run.ledger.queue_intervals
+            if r["queue"] == queue and (parse_ts(r["interval_start_ts"]) >= change) == late
+        ]
+        assert sum(r["abandoned_short"] for r in rows) == sum(
+            m["duration_ms"] <= sa * 1000 for m in abandoned
+        )
+        assert sum(r["abandoned"] for r in rows) == len(abandoned)
+        assert all(m["short_abandoned"] == (m["duration_ms"] <= sa * 1000) for m in abandoned)
+        # voice: accepted = diverted to an established agent party; its time adds the ringing
+        accepted = [
+            m["duration_ms"] + parties[m["target_party_id"]]["ring_ms"]
+            for m in segments
+            if m["technical_result"] == "Diverted"
+            and m["target_party_id"] in parties
+            and parties[m["target_party_id"]]["talk_count"] == 1
+            and parties[m["target_party_id"]]["end_ts"]
+        ]
+        assert sum(r["accepted"] for r in rows) == len(accepted)
+        assert sum(r["accepted_thr"] for r in rows) == sum(ms <= sl * 1000 for ms in accepted)
+    # the thresholds change which calls count, never how many
+    for name in ("entered", "accepted", "abandoned"):
+        assert sum(r[name] for r in run.ledger.queue_intervals) == sum(
+            r[name] for r in base.ledger.queue_intervals
+        )
+    sales_short = [
+        sum(r["abandoned_short"] for r in led.queue_intervals if r["queue"] == "VQ_Sales")
+        for led in (base.ledger, run.ledger)
+    ]
+    assert sales_short[0] != sales_short[1]
+    assert run.ledger.agent_state_intervals == base.ledger.agent_state_intervals
+    assert run.ledger.parties == base.ledger.parties
+
+
 def test_reporting_zone_moves_boundaries_only() -> None:
     # a run across New York's fall-back hour: 04:00Z-07:00Z on 2026-11-01 (00:00 EDT-02:00 EST)
     cfg = dict(seed=3, agents=8, duration_hours=3.0, start=datetime(2026, 11, 1, 4, 0, tzinfo=UTC))

@@ -10,9 +10,11 @@ triggers log it in ``cfg.change_log``; the config adapter then publishes it on `
   sets ``cfg.changed_at`` (the writer's time, see the SQL file), so simulated days keep their
   simulated change times.
 * Attributes given are set, attributes left out are kept (a new object gets the column
-  defaults); derived attributes (a Person's ``extension``, which follows from its place) are not
-  written. Referenced objects are named (a Person's groups, skills and place, a Campaign's group,
-  a routing point's queue, a Place's DNs) and must exist.
+  defaults); an attribute given as None is cleared (a Queue's ``service_level_threshold`` or
+  ``short_abandon_threshold``: the settings apply again); derived attributes (a Person's
+  ``extension``, which follows from its place) are not written. Referenced objects are named
+  (a Person's groups, skills and place, a Campaign's group, a routing point's queue, a Place's
+  DNs) and must exist.
 * Only what differs is written, so writing an object in the state it has logs nothing.
 * A change older than the object's last change in the Configuration Database is not applied (the
   Configuration Database does not go back in time): the same simulated day written twice changes
@@ -61,6 +63,8 @@ _PLAIN: dict[str, tuple[tuple[str, str], ...]] = {
         ("media_type", "media_type"),
         ("switch", "switch_name"),
         ("enabled", "enabled"),
+        ("service_level_threshold", "service_level_threshold"),
+        ("short_abandon_threshold", "short_abandon_threshold"),
     ),
     "DN": (("number", "number"), ("type", "dn_type"), ("switch", "switch_name"), ("enabled", "enabled")),
     "Person": (
