@@ -130,7 +130,8 @@
 {%- endmacro %}
 
 {#- Calls (media_server_ixn_id) whose mediation_segment_fact rows may change: calls with new
-    parties, and calls using a renamed name. -#}
+    parties, calls using a renamed name, and calls with a segment of a queue whose thresholds
+    (int_config__queue_thresholds) landed since, from the new version's start on. -#}
 {% macro calls_touched_for_segments() -%}
     select call_id as media_server_ixn_id
     from {{ ref('int_voice__parties') }}
@@ -138,6 +139,12 @@
     union
     select renamed_calls.call_id as media_server_ixn_id
     from ({{ calls_with_renamed_names() }}) as renamed_calls
+    union
+    select segments.media_server_ixn_id
+    from {{ this }} as segments
+    inner join {{ ref('int_config__queue_thresholds') }} as thresholds
+        on segments.resource_key = thresholds.resource_key and segments.start_ts >= thresholds.valid_from
+    where {{ since_watermark('thresholds.landed_at') }}
 {%- endmacro %}
 
 {#- Interactions (media_server_root_ixn_id) whose interaction_fact row may change: voice threads

@@ -37,6 +37,16 @@ renamed as (
     {{ renamed_resources() }}
 ),
 
+thresholds as (
+    select
+        resource_key,
+        valid_from,
+        valid_to,
+        short_abandon_threshold,
+        landed_at
+    from {{ ref('int_config__queue_thresholds') }}
+),
+
 queue_parties as (
     select *
     from touched_parties
@@ -46,7 +56,9 @@ queue_parties as (
 stays as (
     select
         queue_parties.*,
-        renamed.resource_key as renamed_queue_key,
+        coalesce(
+            renamed.resource_key, {{ resource_key('Queue', 'coalesce(queue_parties.queue, queue_parties.dn)') }}
+        ) as queue_key,
         coalesce(queue_parties.diverted_ts, queue_parties.released_ts) as stay_end_ts,
         case
             when queue_parties.diverted_ts is not null or queue_parties.delivered_to_party_id is not null
@@ -69,39 +81,46 @@ stays as (
             and (queue_parties.added_ts < renamed.valid_to or renamed.valid_to is null)
 ),
 
+{# SHORT_ABANDONED_FLAG against the queue's short-abandon threshold in force at the segment's
+    start (int_config__queue_thresholds, configuration time), else the setting #}
 segments as (
     select
-        {{ infomart_key(['call_id', 'party_id']) }} as mediation_segment_id,
-        {{ infomart_key(["'Voice'", 'root_id']) }} as interaction_id,
-        call_id as media_server_ixn_id,
-        root_id as media_server_root_ixn_id,
-        party_id,
-        coalesce(
-            renamed_queue_key, {{ resource_key('Queue', 'coalesce(queue, dn)') }}
-        ) as resource_key,
-        coalesce(queue, dn) as queue_name,
+        {{ infomart_key(['stays.call_id', 'stays.party_id']) }} as mediation_segment_id,
+        {{ infomart_key(["'Voice'", 'stays.root_id']) }} as interaction_id,
+        stays.call_id as media_server_ixn_id,
+        stays.root_id as media_server_root_ixn_id,
+        stays.party_id,
+        stays.queue_key as resource_key,
+        coalesce(stays.queue, stays.dn) as queue_name,
         1 as media_type_key,
-        queued_ts as start_ts,
-        stay_end_ts as end_ts,
-        {{ date_time_key('queued_ts') }} as start_date_time_key,
-        {{ date_time_key('stay_end_ts') }} as end_date_time_key,
-        {{ ms_to_seconds(ms_between('queued_ts', 'stay_end_ts')) }} as mediation_duration,
-        {{ ms_between('queued_ts', 'stay_end_ts') }} as mediation_duration_ms,
-        technical_result,
+        stays.queued_ts as start_ts,
+        stays.stay_end_ts as end_ts,
+        {{ date_time_key('stays.queued_ts') }} as start_date_time_key,
+        {{ date_time_key('stays.stay_end_ts') }} as end_date_time_key,
+        {{ ms_to_seconds(ms_between('stays.queued_ts', 'stays.stay_end_ts')) }} as mediation_duration,
+        {{ ms_between('stays.queued_ts', 'stays.stay_end_ts') }} as mediation_duration_ms,
+        stays.technical_result,
         case
             when
-                technical_result = 'Abandoned'
-                and {{ ms_between('queued_ts', 'stay_end_ts') }} <= {{ var('short_abandon_seconds') }} * 1000
+                stays.technical_result = 'Abandoned'
+                and {{ ms_between('stays.queued_ts', 'stays.stay_end_ts') }}
+                <= coalesce(thresholds.short_abandon_threshold, {{ var('short_abandon_seconds') }}) * 1000
                 then 1
             else 0
         end as short_abandoned_flag,
         case
-            when delivered_to_party_id is not null then {{ infomart_key(['call_id', 'delivered_to_party_id']) }}
+            when stays.delivered_to_party_id is not null
+                then {{ infomart_key(['stays.call_id', 'stays.delivered_to_party_id']) }}
         end as target_ixn_resource_id,
-        delivered_to_party_id as target_party_id,
-        case when stay_end_ts is null then 1 else 0 end as active_flag,
-        last_landed_at
+        stays.delivered_to_party_id as target_party_id,
+        case when stays.stay_end_ts is null then 1 else 0 end as active_flag,
+        greatest(stays.last_landed_at, thresholds.landed_at) as last_landed_at
     from stays
+    left join thresholds
+        on
+            stays.queue_key = thresholds.resource_key
+            and stays.queued_ts >= thresholds.valid_from
+            and (stays.queued_ts < thresholds.valid_to or thresholds.valid_to is null)
 )
 
 select * from segments
