@@ -1,4 +1,4 @@
-"""Compare the voice marts to the simulator's ground-truth ledger, row by row.
+"""Compare the voice marts and the subhr aggregates to the simulator's ground-truth ledger, row by row.
 
 Used by the tests; also runnable by hand against any database holding a simulated day:
 ``python -m tests.ledger_compare DSN LEDGER_DIR``.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import psycopg
@@ -175,8 +176,78 @@ def compare_interactions(dsn: str, ledger_dir: Path, call_timeout_hours: int = 4
     return len(expected)
 
 
+# interval-ledger file -> (aggregate table, name column of the resource, key columns besides the interval)
+AGGREGATES_COMPARED = {
+    "queue_intervals": ("ag2_queue_subhr", "queue", ["service_level_threshold", "short_abandon_threshold"]),
+    "agent_intervals": ("ag2_agent_subhr", "agent_id", []),
+    "agent_state_intervals": ("ag2_i_sess_state_subhr", "agent_id", []),
+}
+_RATIOS = ("service_level", "occupancy")
+_NOT_COMPARED = (
+    "date_time_key",
+    "interval_start_ts",
+    "interval_start_local",
+    "media_type",
+    "interaction_type",
+)
+
+
+def aggregate_rows(dsn: str, table: str, name_column: str, extra: list[str]) -> dict[tuple, dict[str, Any]]:
+    """Voice rows of an ag2 subhr table by (date_time_key, resource name, interaction type, *extra)."""
+    with psycopg.connect(dsn) as conn:
+        cur = conn.execute(
+            f"select a.*, r.resource_name as {name_column}, it.interaction_type as interaction_type_name"
+            f" from infomart.{table} a join infomart.resource_ r using (resource_key)"
+            " left join infomart.interaction_type it"
+            f" on it.interaction_type_key = {'a.interaction_type_key' if 'state' not in table else '-99'}"
+            " where a.media_type_key = 1"
+        )
+        names = [d.name for d in cur.description]  # type: ignore[union-attr]
+        out = {}
+        for values in cur.fetchall():
+            row = dict(zip(names, values, strict=True))
+            thresholds = tuple(float(row[c]) for c in extra)
+            out[(row["date_time_key"], row[name_column], row["interaction_type_name"], *thresholds)] = row
+        return out
+
+
+def compare_aggregates(dsn: str, ledger_dir: Path, ledger_file: str) -> tuple[int, int]:
+    """Every voice row of the ledger file equals its ag2 subhr row, cell by cell, and the table has
+    no other voice row. Returns (rows, cells) compared."""
+    table, name_column, extra = AGGREGATES_COMPARED[ledger_file]
+    want = [w for w in _ledger(ledger_dir, f"{ledger_file}.ndjson") if w["media_type"] == "voice"]
+    got = aggregate_rows(dsn, table, name_column, extra)
+    cells, seen = 0, set()
+    for w in want:
+        key = (w["date_time_key"], w[name_column], w.get("interaction_type"), *(float(w[c]) for c in extra))
+        row = got.get(key)
+        if row is None:
+            raise Mismatch(f"{table}: no row for the ledger's {w}")
+        seen.add(key)
+        for column, value in w.items():
+            if column not in row or column in _NOT_COMPARED:
+                continue
+            if column in _RATIOS:
+                ok = (value is None and row[column] is None) or (
+                    value is not None and row[column] is not None and abs(value - row[column]) < 1e-9
+                )
+            else:
+                ok = row[column] == value or (value is not None and float(row[column]) == float(value))
+            if not ok:
+                raise Mismatch(f"{table}.{column} differs:\n ledger {w}\n table  {row}")
+            cells += 1
+    if set(got) - seen:
+        raise Mismatch(f"{table}: rows not in the ledger: {sorted(set(got) - seen)[:3]}")
+    return len(want), cells
+
+
 if __name__ == "__main__":
     dsn, ledger = sys.argv[1], Path(sys.argv[2])
     print("IRF rows equal to the ledger:", compare_irf(dsn, ledger))
     print("MSF rows equal to the ledger:", compare_msf(dsn, ledger))
     print("INTERACTION_FACT rows equal to the ledger:", compare_interactions(dsn, ledger))
+    for name in AGGREGATES_COMPARED:
+        print(
+            f"{AGGREGATES_COMPARED[name][0]} rows, cells equal to the ledger:",
+            compare_aggregates(dsn, ledger, name),
+        )

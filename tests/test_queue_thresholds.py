@@ -32,7 +32,7 @@ from tests.helpers import (
     module_database,
     with_topics_of_its_own,
 )
-from tests.test_aggregates_day import _table_rows
+from tests.ledger_compare import aggregate_rows as _table_rows
 
 SELECT = ["--select", "+path:models/aggregates", "+resource_", "+group_", "date_time"]
 DAY = "2026-11-23"
