@@ -1,0 +1,87 @@
+{#- The columns of each aggregate family (AGGREGATES.md) and the final select of an ag2 row.
+    A `_grp` family is its agent family with group_key in place of resource_key. Column lists
+    are space-separated names (read them with `.split()`). -#}
+
+{#- The `kind` columns of `family`, space-separated. Kinds: grain; counts; ms (summed
+    milliseconds, each kept as `<name>_ms` and rounded once to `<name>`); max_ms (maxima in
+    milliseconds, kept the same way). -#}
+{% macro ag2_family_columns(family, kind) -%}
+    {%- set queue_grain = 'resource_key media_type_key interaction_type_key' -%}
+    {%- set base = family[:-4] if family.endswith('_grp') else family -%}
+    {%- if kind == 'grain' -%}
+        {%- set grain = {
+            'queue': queue_grain ~ ' service_level_threshold short_abandon_threshold',
+            'queue_abn': queue_grain ~ ' time_range_key',
+            'queue_acc_agent': queue_grain ~ ' time_range_key',
+            'agent': queue_grain,
+            'i_sess_state': 'resource_key media_type_key',
+            'i_state_rsn': 'resource_key media_type_key resource_state_reason_key',
+            'id': 'media_type_key interaction_type_key',
+        }[base] -%}
+        {{ grain | replace('resource_key ', 'group_key ', 1) if family.endswith('_grp') else grain }}
+    {%- elif kind == 'counts' -%}
+        {{ {
+            'queue': 'entered accepted accepted_thr abandoned abandoned_short abandoned_invite redirected cleared'
+                ~ ' routed_other distributed',
+            'queue_abn': 'abandoned',
+            'queue_acc_agent': 'accepted',
+            'agent': 'offered accepted rejected redirected abandoned_invite initiated hold wrap transfer_init'
+                ~ ' xfer_received_accepted conf_received_accepted consult_init consult_offered consult_accepted',
+            'i_sess_state': '',
+            'i_state_rsn': 'state_reason_count',
+            'id': 'entered answered abandoned transferred',
+        }[base] }}
+    {%- elif kind == 'ms' -%}
+        {{ {
+            'queue': 'accepted_time abandoned_time engage_time hold_time wrap_time handle_time',
+            'queue_abn': '',
+            'queue_acc_agent': '',
+            'agent': 'invite_time dial_time engage_time hold_time wrap_time handle_time consult_engage_time',
+            'i_sess_state': 'active_time ready_time not_ready_time busy_time wrap_time',
+            'i_state_rsn': 'state_reason_time',
+            'id': 'answer_time handle_time',
+        }[base] }}
+    {%- elif kind == 'max_ms' -%}
+        {{ {'queue': 'accepted_time_max abandoned_time_max', 'id': 'answer_time_max'}.get(base, '') }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("unknown column kind '" ~ kind ~ "'") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The final select of an aggregate row from a relation `summed` with interval_start_ts, the
+    grain, the counts, `<ms>_ms`, `<max>_ms` and last_landed_at; the ratios (service level,
+    occupancy) over the row's own exact parts. Rows where every measure is 0 are left out. -#}
+{% macro ag2_final_columns(family, summed='summed') -%}
+    {%- set counts = ag2_family_columns(family, 'counts').split() -%}
+    {%- set ms = ag2_family_columns(family, 'ms').split() -%}
+    select
+        {{ ag2_date_time_key(summed ~ '.interval_start_ts') }} as date_time_key,
+        {{ summed }}.interval_start_ts,
+        {% for column in ag2_family_columns(family, 'grain').split() %}
+            {{ summed }}.{{ column }},
+        {% endfor %}
+        {% for column in counts %}
+            cast({{ summed }}.{{ column }} as bigint) as {{ column }},
+        {% endfor %}
+        {% for column in ms + ag2_family_columns(family, 'max_ms').split() %}
+            {{ ms_to_seconds(summed ~ '.' ~ column ~ '_ms') }} as {{ column }},
+            cast({{ summed }}.{{ column }}_ms as bigint) as {{ column }}_ms,
+        {% endfor %}
+        {% if family == 'queue' %}
+            cast({{ summed }}.accepted_thr as double precision) / nullif(
+                {{ summed }}.accepted + {{ summed }}.abandoned + {{ summed }}.abandoned_invite
+                - {{ summed }}.abandoned_short,
+                0
+            ) as service_level,
+        {% elif family in ('i_sess_state', 'i_sess_state_grp') %}
+            cast({{ summed }}.busy_time_ms + {{ summed }}.wrap_time_ms as double precision) / nullif(
+                {{ summed }}.busy_time_ms + {{ summed }}.wrap_time_ms + {{ summed }}.ready_time_ms, 0
+            ) as occupancy,
+        {% endif %}
+        {{ summed }}.last_landed_at
+    from {{ summed }}
+    where
+        {% for column in counts + ms %}
+            {% if not loop.first %}or {% endif %}{{ summed }}.{{ column }}{{ '_ms' if column in ms else '' }} <> 0
+        {% endfor %}
+{%- endmacro %}
