@@ -37,8 +37,8 @@
         from lower_rows
         group by
             {{ ag2_interval_start(level, 'lower_rows.interval_start_ts') }}
-            {% for column in grain %}, lower_rows.{{ column }}{% endfor %}
-        )
+            {%- for column in grain %}, lower_rows.{{ column }}{% endfor %}
+    )
 
-        {{ ag2_final_columns(family) }}
-    {%- endmacro %}
+    {{ ag2_final_columns(family) }}
+{%- endmacro %}

@@ -19,7 +19,7 @@
 
 {%- for family in ['i_sess_state', 'i_sess_state_grp', 'i_state_rsn'] %}
     {%- for level in ['subhr', 'hour', 'day', 'month'] %}
--- depends_on: {{ ref('ag2_' ~ family ~ '_' ~ level) }}
+    -- depends_on: {{ ref('ag2_' ~ family ~ '_' ~ level) }}
     {%- endfor %}
 {%- endfor %}
 

@@ -1,4 +1,6 @@
-{{ ag2_table_config('subhr', 'agent_time', false, [{'columns': ['resource_key', 'media_type_key', 'interval_start_ts']}]) }}
+{{ ag2_table_config(
+    'subhr', 'agent_time', extra_indexes=[{'columns': ['resource_key', 'media_type_key', 'interval_start_ts']}]
+) }}
 
 {#- ag2_i_sess_state per 15 minutes (AGGREGATES.md): session spans (active_time) and state
     spans (ready, not ready, busy, wrap) cut exactly at every interval boundary, open spans up to

@@ -50,7 +50,10 @@ summed as (
     inner join time_ranges
         on
             measured_segments.mediation_duration_ms >= time_ranges.range_start * 1000
-            and (measured_segments.mediation_duration_ms < time_ranges.range_end * 1000 or time_ranges.range_end is null)
+            and (
+                measured_segments.mediation_duration_ms < time_ranges.range_end * 1000
+                or time_ranges.range_end is null
+            )
     where measured_segments.outcome = 'abandoned'
     group by
         {{ ag2_slot('measured_segments.start_ts') }},

@@ -48,8 +48,9 @@ summed as (
         count(*) filter (where outcome = 'redirected') as redirected,
         count(*) filter (where outcome = 'cleared') as cleared,
         count(*) filter (where outcome = 'routed_other') as routed_other,
+        -- `distributed` is a Postgres keyword and the AGGREGATES.md column name
         count(*) filter (where outcome in ('accepted', 'abandoned_invite', 'redirected', 'routed_other'))
-            as distributed,  -- noqa: RF04 (the AGGREGATES.md column name)
+            as distributed,  -- noqa: RF04
         coalesce(sum(accepted_ms) filter (where outcome = 'accepted'), 0) as accepted_time_ms,
         coalesce(sum(mediation_duration_ms) filter (where outcome = 'abandoned'), 0) as abandoned_time_ms,
         coalesce(sum(engage_ms) filter (where outcome = 'accepted'), 0) as engage_time_ms,
