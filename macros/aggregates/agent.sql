@@ -4,9 +4,7 @@
 {% macro ag2_agent_sums(grain, source_cte='handlings') -%}
     select
         {{ ag2_slot('start_ts') }} as interval_start_ts,
-        {% for column in grain %}
-            {{ column }},
-        {% endfor %}
+        {{ grain | join(', ') }},
         count(*) filter (where not is_consult and is_offered) as offered,
         coalesce(sum(talk_count) filter (where not is_consult and is_offered), 0) as accepted,
         count(*) filter (where not is_consult and is_offered and technical_result = 'Rejected') as rejected,

@@ -26,9 +26,7 @@
 {% macro ag2_pieces(span_cte, key_columns) -%}
     select
         slots.slot_start,
-        {% for column in key_columns %}
-            {{ span_cte }}.{{ column }},
-        {% endfor %}
+        {{ span_cte }}.{{ key_columns | join(', ' ~ span_cte ~ '.') }},
         {{ span_cte }}.measure,
         {{ ms_between(
             'greatest(' ~ span_cte ~ '.start_ts, slots.slot_start)',
@@ -67,15 +65,12 @@
 {#- The ag2_i_sess_state sums of the pieces `pieces_cte` per slot and `grain` (column list). -#}
 {% macro ag2_state_sums(pieces_cte, grain) -%}
     select
-        {{ pieces_cte }}.slot_start as interval_start_ts,
-        {% for column in grain %}
-            {{ pieces_cte }}.{{ column }},
-        {% endfor %}
+        pieces.{{ grain | join(', pieces.') }},
+        max(pieces.last_landed_at) as last_landed_at,
         {% for column in ['active_time', 'ready_time', 'not_ready_time', 'busy_time', 'wrap_time'] %}
-            coalesce(sum({{ pieces_cte }}.ms) filter (where {{ pieces_cte }}.measure = '{{ column }}'), 0)
-                as {{ column }}_ms,
+            coalesce(sum(pieces.ms) filter (where pieces.measure = '{{ column }}'), 0) as {{ column }}_ms,
         {% endfor %}
-        max({{ pieces_cte }}.last_landed_at) as last_landed_at
-    from {{ pieces_cte }}
-    group by {{ pieces_cte }}.slot_start{% for column in grain %}, {{ pieces_cte }}.{{ column }}{% endfor %}
+        pieces.slot_start as interval_start_ts
+    from {{ pieces_cte }} as pieces
+    group by pieces.slot_start, pieces.{{ grain | join(', pieces.') }}
 {%- endmacro %}

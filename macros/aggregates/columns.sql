@@ -4,7 +4,7 @@
 
 {#- The `kind` columns of `family`, space-separated. Kinds: grain; counts; ms (summed
     milliseconds, each kept as `<name>_ms` and rounded once to `<name>`); max_ms (maxima in
-    milliseconds, kept the same way). -#}
+    milliseconds, kept the same way); ms_columns and max_ms_columns (the `<name>_ms` columns). -#}
 {% macro ag2_family_columns(family, kind) -%}
     {%- set queue_grain = 'resource_key media_type_key interaction_type_key' -%}
     {%- set base = family[:-4] if family.endswith('_grp') else family -%}
@@ -43,45 +43,52 @@
         }[base] }}
     {%- elif kind == 'max_ms' -%}
         {{ {'queue': 'accepted_time_max abandoned_time_max', 'id': 'answer_time_max'}.get(base, '') }}
+    {%- elif kind in ('ms_columns', 'max_ms_columns') -%}
+        {{ ag2_family_columns(family, kind[:-8]).split() | join('_ms ') }}{{ '_ms' if ag2_family_columns(family, kind[:-8]).split() }}
     {%- else -%}
         {{ exceptions.raise_compiler_error("unknown column kind '" ~ kind ~ "'") }}
     {%- endif -%}
 {%- endmacro %}
 
-{#- The final select of an aggregate row from a relation `summed` with interval_start_ts, the
-    grain, the counts, `<ms>_ms`, `<max>_ms` and last_landed_at; the ratios (service level,
-    occupancy) over the row's own exact parts. Rows where every measure is 0 are left out. -#}
-{% macro ag2_final_columns(family, summed='summed') -%}
+{#- One column of the final select (reading the relation `summed`): a count as bigint, or a
+    millisecond total rounded once to seconds followed by its exact `<name>_ms`. -#}
+{% macro ag2_final_column(column, is_ms) -%}
+    {%- if is_ms -%}
+        {{ ms_to_seconds('summed.' ~ column ~ '_ms') }} as {{ column }}, cast(summed.{{ column }}_ms as bigint) as {{ column }}_ms
+    {%- else -%}
+        cast(summed.{{ column }} as bigint) as {{ column }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The ratio column of `family` over the row's own exact parts, followed by a comma: service
+    level (ag2_queue), occupancy (ag2_i_sess_state); nothing for the other families. -#}
+{% macro ag2_ratio_column(family) -%}
+    {%- if family == 'queue' -%}
+        cast(summed.accepted_thr as double precision)
+        / nullif(summed.accepted + summed.abandoned + summed.abandoned_invite - summed.abandoned_short, 0)
+        as service_level,
+    {%- elif family in ('i_sess_state', 'i_sess_state_grp') -%}
+        cast(summed.busy_time_ms + summed.wrap_time_ms as double precision)
+        / nullif(summed.busy_time_ms + summed.wrap_time_ms + summed.ready_time_ms, 0)
+        as occupancy,
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The final select of an aggregate row from the relation `summed` (interval_start_ts, the
+    grain, the counts, `<ms>_ms`, `<max>_ms`, last_landed_at): counts, rounded seconds beside
+    exact milliseconds, the ratio. Rows where every measure is 0 are left out. -#}
+{% macro ag2_final_columns(family) -%}
     {%- set counts = ag2_family_columns(family, 'counts').split() -%}
-    {%- set ms = ag2_family_columns(family, 'ms').split() -%}
+    {%- set rounded = ag2_family_columns(family, 'ms').split() + ag2_family_columns(family, 'max_ms').split() -%}
+    {%- set nonzero = counts + ag2_family_columns(family, 'ms_columns').split() -%}
     select
-        {{ ag2_date_time_key(summed ~ '.interval_start_ts') }} as date_time_key,
-        {{ summed }}.interval_start_ts,
-        {% for column in ag2_family_columns(family, 'grain').split() %}
-            {{ summed }}.{{ column }},
+        {{ ag2_date_time_key('summed.interval_start_ts') }} as date_time_key,
+        summed.interval_start_ts,
+        summed.{{ ag2_family_columns(family, 'grain').split() | join(', summed.') }},
+        {% for column in counts + rounded %}
+            {{ ag2_final_column(column, column in rounded) }},
         {% endfor %}
-        {% for column in counts %}
-            cast({{ summed }}.{{ column }} as bigint) as {{ column }},
-        {% endfor %}
-        {% for column in ms + ag2_family_columns(family, 'max_ms').split() %}
-            {{ ms_to_seconds(summed ~ '.' ~ column ~ '_ms') }} as {{ column }},
-            cast({{ summed }}.{{ column }}_ms as bigint) as {{ column }}_ms,
-        {% endfor %}
-        {% if family == 'queue' %}
-            cast({{ summed }}.accepted_thr as double precision) / nullif(
-                {{ summed }}.accepted + {{ summed }}.abandoned + {{ summed }}.abandoned_invite
-                - {{ summed }}.abandoned_short,
-                0
-            ) as service_level,
-        {% elif family in ('i_sess_state', 'i_sess_state_grp') %}
-            cast({{ summed }}.busy_time_ms + {{ summed }}.wrap_time_ms as double precision) / nullif(
-                {{ summed }}.busy_time_ms + {{ summed }}.wrap_time_ms + {{ summed }}.ready_time_ms, 0
-            ) as occupancy,
-        {% endif %}
-        {{ summed }}.last_landed_at
-    from {{ summed }}
-    where
-        {% for column in counts + ms %}
-            {% if not loop.first %}or {% endif %}{{ summed }}.{{ column }}{{ '_ms' if column in ms else '' }} <> 0
-        {% endfor %}
+        {{ ag2_ratio_column(family) }} summed.last_landed_at
+    from summed
+    where summed.{{ nonzero | join(' <> 0 or summed.') }} <> 0
 {%- endmacro %}

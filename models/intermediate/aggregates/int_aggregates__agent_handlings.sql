@@ -1,9 +1,9 @@
-{{ config(materialized='view') }}
+{{ config(materialized='ephemeral') }}
 
 {#- The agent handlings of the agent aggregates (AGGREGATES.md ag2_agent, ag2_agent_grp; the
     ledger's agent_measures): every ended agent IRF row with what it adds. A consultation call's
     rows feed only consult_*; offered = roles Received, ReceivedTransfer, ReceivedConference. A
-    view of one flat select (no CTEs): Postgres inlines it into the aggregate's query, so the
+    ephemeral, one flat select (no CTEs): Postgres inlines it into the aggregate's query, so the
     touched-interval join on start_ts reaches the fact's start_ts index. -#}
 
 select

@@ -1,12 +1,12 @@
-{{ config(materialized='view') }}
+{{ config(materialized='ephemeral') }}
 
 {#- The measured queue segments of the queue aggregates (AGGREGATES.md ag2_queue, ag2_queue_abn,
     ag2_queue_acc_agent): every ended segment with its one outcome, accepted time and the
     thresholds in force at START_TS. A Diverted segment counts once its target's IRF row has
     ended (its outcome is final then); a target without an IRF row (not an agent: IVR or
-    extension party) is routed_other. A view of one flat select (no CTEs): Postgres inlines it
+    extension party) is routed_other. Ephemeral, one flat select (no CTEs): Postgres inlines it
     into the aggregate's query, so the touched-interval join on start_ts reaches the fact's
-    start_ts index (a view with CTEs is planned apart and scans every segment). -#}
+    start_ts index (a relation with CTEs is planned apart and scans every segment). -#}
 
 select
     segments.media_server_ixn_id,

@@ -1,7 +1,7 @@
-{{ config(materialized='view') }}
+{{ config(materialized='ephemeral') }}
 
 {#- The state-reason spans of ag2_i_state_rsn (AGGREGATES.md): SM_RES_STATE_REASON_FACT rows
-    (measure state_reason_time); an open span ends at the data horizon. A view: the aggregates
+    (measure state_reason_time); an open span ends at the data horizon. Ephemeral: the aggregates
     read the spans of their touched intervals only (the filter on start_ts reaches the fact's
     start_ts index). -#}
 

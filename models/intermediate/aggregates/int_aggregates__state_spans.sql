@@ -1,8 +1,8 @@
-{{ config(materialized='view') }}
+{{ config(materialized='ephemeral') }}
 
 {#- The agent-time spans of ag2_i_sess_state (AGGREGATES.md): login sessions (measure
     active_time) and the states that tile them (ready_time, not_ready_time, busy_time,
-    wrap_time); an open span ends at the data horizon. A view: the aggregates read the spans of
+    wrap_time); an open span ends at the data horizon. Ephemeral: the aggregates read the spans of
     their touched intervals only (the filter on start_ts reaches the facts' start_ts indexes). -#}
 
 with
