@@ -60,6 +60,14 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The count, duration and ratio columns of `family`'s final select, each followed by a comma. -#}
+{% macro ag2_measure_columns(family) -%}
+    {%- set counts = ag2_family_columns(family, 'counts').split() -%}
+    {%- set rounded = ag2_family_columns(family, 'ms').split() + ag2_family_columns(family, 'max_ms').split() -%}
+    {% for column in counts + rounded %}{{ ag2_final_column(column, column in rounded) }}, {% endfor %}
+    {{- ag2_ratio_column(family) }}
+{%- endmacro %}
+
 {#- The ratio column of `family` over the row's own exact parts, followed by a comma: service
     level (ag2_queue), occupancy (ag2_i_sess_state); nothing for the other families. -#}
 {% macro ag2_ratio_column(family) -%}
@@ -78,17 +86,14 @@
     grain, the counts, `<ms>_ms`, `<max>_ms`, last_landed_at): counts, rounded seconds beside
     exact milliseconds, the ratio. Rows where every measure is 0 are left out. -#}
 {% macro ag2_final_columns(family) -%}
-    {%- set counts = ag2_family_columns(family, 'counts').split() -%}
-    {%- set rounded = ag2_family_columns(family, 'ms').split() + ag2_family_columns(family, 'max_ms').split() -%}
-    {%- set nonzero = counts + ag2_family_columns(family, 'ms_columns').split() -%}
+    {%- set nonzero = ag2_family_columns(family, 'counts').split()
+        + ag2_family_columns(family, 'ms_columns').split() -%}
     select
         {{ ag2_date_time_key('summed.interval_start_ts') }} as date_time_key,
         summed.interval_start_ts,
         summed.{{ ag2_family_columns(family, 'grain').split() | join(', summed.') }},
-        {% for column in counts + rounded %}
-            {{ ag2_final_column(column, column in rounded) }},
-        {% endfor %}
-        {{ ag2_ratio_column(family) }} summed.last_landed_at
+        {{ ag2_measure_columns(family) }}
+        summed.last_landed_at
     from summed
     where summed.{{ nonzero | join(' <> 0 or summed.') }} <> 0
 {%- endmacro %}
