@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='touched_keys',
         unique_key='sm_res_session_fact_key',
-        pre_hook="{{ save_touched_keys(ag2_credited_touched_sql()) }}",
+        pre_hook="{{ save_touched_keys(ag2_credited_touched_sessions()) }}",
         indexes=[
             {'columns': ['sm_res_session_fact_key'], 'unique': true},
             {'columns': ['last_landed_at']},
@@ -19,7 +19,7 @@
 
 {%- for family in ['i_sess_state', 'i_sess_state_grp', 'i_state_rsn'] %}
     {%- for level in ['subhr', 'hour', 'day', 'month'] %}
--- depends_on: {{ ref('ag2_' ~ family ~ '_' ~ level) }}
+    -- depends_on: {{ ref('ag2_' ~ family ~ '_' ~ level) }}
     {%- endfor %}
 {%- endfor %}
 

@@ -1,4 +1,4 @@
-{{ ag2_table_config('subhr', 'state', true) }}
+{{ ag2_table_config('subhr', 'agent_time', true) }}
 
 {#- ag2_i_sess_state_grp per 15 minutes: the agent-time spans cut at the agent's group
     membership changes (RESOURCE_GROUP_FACT) as well as at interval boundaries; an agent in two
@@ -6,7 +6,21 @@
 
 with
 
-{{ ag2_state_pieces('state') }}
+spans as (
+    select
+        spans.resource_key,
+        spans.media_type_key,
+        spans.measure,
+        spans.start_ts,
+        spans.end_ts,
+        spans.last_landed_at
+    from {{ ref('int_aggregates__state_spans') }} as spans
+    {% if is_incremental() %}
+        where
+            spans.start_ts < (select max(touched.interval_end_ts) from {{ touched_keys() }} as touched)
+            and spans.end_ts > (select min(touched.interval_start_ts) from {{ touched_keys() }} as touched)
+    {% endif %}
+),
 
 group_spans as (
     {{ ag2_group_spans('spans') }}

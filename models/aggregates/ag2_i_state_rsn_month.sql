@@ -1,4 +1,4 @@
-{{ ag2_table_config('month', 'state') }}
+{{ ag2_table_config('month', 'agent_time') }}
 
 {#- ag2_i_state_rsn per month of the reporting time zone: ag2_i_state_rsn_day rolled up (milliseconds
     summed, counts summed, ratios recomputed from the sums); a cycle recomputes the touched

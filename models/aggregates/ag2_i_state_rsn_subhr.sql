@@ -1,4 +1,4 @@
-{{ ag2_table_config('subhr', 'state') }}
+{{ ag2_table_config('subhr', 'agent_time') }}
 
 {#- ag2_i_state_rsn per 15 minutes (AGGREGATES.md): SM_RES_STATE_REASON_FACT spans cut exactly at
     every interval boundary (state_reason_time, open spans up to the data horizon);
@@ -6,7 +6,22 @@
 
 with
 
-{{ ag2_state_pieces('reason') }}
+spans as (
+    select
+        spans.resource_key,
+        spans.media_type_key,
+        spans.resource_state_reason_key,
+        spans.measure,
+        spans.start_ts,
+        spans.end_ts,
+        spans.last_landed_at
+    from {{ ref('int_aggregates__reason_spans') }} as spans
+    {% if is_incremental() %}
+        where
+            spans.start_ts < (select max(touched.interval_end_ts) from {{ touched_keys() }} as touched)
+            and spans.end_ts > (select min(touched.interval_start_ts) from {{ touched_keys() }} as touched)
+    {% endif %}
+),
 
 pieces as (
     {{ ag2_pieces('spans', ['resource_key', 'media_type_key', 'resource_state_reason_key']) }}

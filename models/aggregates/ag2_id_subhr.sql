@@ -62,8 +62,9 @@ measured as (
         coalesce(threads.answered, 0) as answered,
         case when interactions.interaction_type_key = 1 and coalesce(threads.answered, 0) = 0 then 1 else 0 end
             as abandoned,
-        case when threads.answered = 1 then {{ ms_between('interactions.start_ts', 'threads.first_established_ts') }} end
-            as answer_ms,
+        case
+            when threads.answered = 1 then {{ ms_between('interactions.start_ts', 'threads.first_established_ts') }}
+        end as answer_ms,
         coalesce(threads.handle_ms, 0) as handle_ms,
         coalesce(threads.transferred, 0) as transferred,
         greatest(interactions.last_landed_at, threads.last_landed_at) as last_landed_at

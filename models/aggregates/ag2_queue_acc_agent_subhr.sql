@@ -5,7 +5,29 @@
 
 with
 
-{{ ag2_queue_segments() }}
+measured_segments as (
+    select
+        segments.start_ts,
+        segments.resource_key,
+        segments.media_type_key,
+        segments.interaction_type_key,
+        segments.service_level_threshold,
+        segments.short_abandon_threshold,
+        segments.mediation_duration_ms,
+        segments.outcome,
+        segments.accepted_ms,
+        segments.engage_ms,
+        segments.hold_ms,
+        segments.wrap_ms,
+        segments.last_landed_at
+    from {{ ref('int_aggregates__queue_segments') }} as segments
+    {% if is_incremental() %}
+        inner join {{ touched_keys() }} as touched
+            on
+                segments.start_ts >= touched.interval_start_ts
+                and segments.start_ts < touched.interval_end_ts
+    {% endif %}
+),
 
 time_ranges as (
     select

@@ -5,7 +5,29 @@
 
 with
 
-{{ ag2_queue_segments() }}
+measured_segments as (
+    select
+        segments.start_ts,
+        segments.resource_key,
+        segments.media_type_key,
+        segments.interaction_type_key,
+        segments.service_level_threshold,
+        segments.short_abandon_threshold,
+        segments.mediation_duration_ms,
+        segments.outcome,
+        segments.accepted_ms,
+        segments.engage_ms,
+        segments.hold_ms,
+        segments.wrap_ms,
+        segments.last_landed_at
+    from {{ ref('int_aggregates__queue_segments') }} as segments
+    {% if is_incremental() %}
+        inner join {{ touched_keys() }} as touched
+            on
+                segments.start_ts >= touched.interval_start_ts
+                and segments.start_ts < touched.interval_end_ts
+    {% endif %}
+),
 
 summed as (
     select
@@ -26,8 +48,9 @@ summed as (
         count(*) filter (where outcome = 'redirected') as redirected,
         count(*) filter (where outcome = 'cleared') as cleared,
         count(*) filter (where outcome = 'routed_other') as routed_other,
+        -- `distributed` is a Postgres keyword and the AGGREGATES.md column name
         count(*) filter (where outcome in ('accepted', 'abandoned_invite', 'redirected', 'routed_other'))
-            as distributed,
+            as distributed,  -- noqa: RF04
         coalesce(sum(accepted_ms) filter (where outcome = 'accepted'), 0) as accepted_time_ms,
         coalesce(sum(mediation_duration_ms) filter (where outcome = 'abandoned'), 0) as abandoned_time_ms,
         coalesce(sum(engage_ms) filter (where outcome = 'accepted'), 0) as engage_time_ms,

@@ -7,9 +7,9 @@
     lower_totals as (
         select
             {{ ag2_interval_start(level, 'interval_start_ts') }} as interval_start_ts,
-            {%- for column in columns %}
+            {% for column in columns %}
                 sum({{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
-            {%- endfor %}
+            {% endfor %}
         from {{ lower }}
         group by {{ ag2_interval_start(level, 'interval_start_ts') }}
     ),
@@ -17,9 +17,9 @@
     level_totals as (
         select
             interval_start_ts,
-            {%- for column in columns %}
+            {% for column in columns %}
                 sum({{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
-            {%- endfor %}
+            {% endfor %}
         from {{ model }}
         group by interval_start_ts
     )
@@ -29,7 +29,7 @@
     from level_totals
     full outer join lower_totals on level_totals.interval_start_ts = lower_totals.interval_start_ts
     where
-        {%- for column in columns %}
+        {% for column in columns %}
             {% if not loop.first %}or {% endif %}level_totals.{{ column }} is distinct from lower_totals.{{ column }}
-        {%- endfor %}
+        {% endfor %}
 {% endtest %}

@@ -1,0 +1,226 @@
+{#- The touched intervals of the ag2 tables: the pre-hook query of each table, saved with
+    `save_touched_keys` (macros/incremental.sql). Each query lists the 15-minute slots a cycle
+    may change (`touched_slots`), then the intervals of the table's level holding them. A fact
+    row is new when it landed after the table's high-water mark (less the look-back). -#}
+
+{#- Config of an ag2 table of `level`: incremental by interval with the touched-keys recipe;
+    `kind` names its touched-interval query (queue, agent, agent_time, interaction). -#}
+{% macro ag2_table_config(level, kind, by_group=false, extra_indexes=[]) -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='touched_keys',
+        unique_key='date_time_key',
+        pre_hook="{{ save_touched_keys(ag2_touched_intervals('" ~ level ~ "', '" ~ kind ~ "', " ~ by_group ~ ")) }}",
+        indexes=[
+            {'columns': ['date_time_key']},
+            {'columns': ['interval_start_ts']},
+            {'columns': ['last_landed_at']},
+        ] + extra_indexes,
+    ) }}
+{%- endmacro %}
+
+{#- The touched-interval query of `kind` at `level`. -#}
+{% macro ag2_touched_intervals(level, kind, by_group=false) -%}
+    {%- if kind == 'queue' -%}
+        {{ ag2_touched_queue_intervals(level) }}
+    {%- elif kind == 'agent' -%}
+        {{ ag2_touched_agent_intervals(level, by_group) }}
+    {%- elif kind == 'agent_time' -%}
+        {{ ag2_touched_agent_time_intervals(level, by_group) }}
+    {%- elif kind == 'interaction' -%}
+        {{ ag2_touched_interaction_intervals(level) }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("unknown touched-interval kind '" ~ kind ~ "'") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- True for the rows whose `column` landed after this model's high-water mark, less the
+    look-back (strictly after: the rows of the last landing already built are not touched
+    again); on a full build every row. -#}
+{% macro ag2_since(column) -%}
+    {% if is_incremental() %}
+        {{ column }} > {{ high_water_mark('last_landed_at') }} - interval '{{ var("lookback_minutes") }} minutes'
+    {% else %}
+        true
+    {% endif %}
+{%- endmacro %}
+
+{#- Queue families: the entry slots of the segments of calls whose MSF or IRF rows landed (a
+    target's late result changes its segment's outcome), and of a queue's segments from the
+    instant its thresholds changed, for threshold versions that landed. Entries never move
+    (START_TS is the Queued event). -#}
+{% macro ag2_touched_queue_intervals(level) -%}
+    with
+
+    landed_calls as (
+        select landed.media_server_ixn_id from {{ ref('mediation_segment_fact') }} as landed
+        where {{ ag2_since('landed.last_landed_at') }}
+        union
+        select landed.media_server_ixn_id from {{ ref('interaction_resource_fact') }} as landed
+        where {{ ag2_since('landed.last_landed_at') }}
+    ),
+
+    changed_thresholds as (
+        select
+            thresholds.resource_key,
+            min(thresholds.valid_from) as changed_from
+        from {{ ref('ag2_queue_threshold') }} as thresholds
+        where {{ ag2_since('thresholds.landed_at') }}
+        group by thresholds.resource_key
+    ),
+
+    touched_slots as (
+        select {{ ag2_slot('segments.start_ts') }} as slot_start
+        from {{ ref('mediation_segment_fact') }} as segments
+        where segments.media_server_ixn_id in (select landed_calls.media_server_ixn_id from landed_calls)
+        union
+        select {{ ag2_slot('segments.start_ts') }} as slot_start
+        from {{ ref('mediation_segment_fact') }} as segments
+        inner join changed_thresholds
+            on
+                segments.resource_key = changed_thresholds.resource_key
+                and segments.start_ts >= changed_thresholds.changed_from
+    )
+
+    {{ ag2_intervals_of_slots(level, 'touched_slots') }}
+{%- endmacro %}
+
+{#- Agent families: the offer slots of the IRF rows of calls whose IRF rows landed; with
+    `by_group`, also every offer of an agent whose group membership landed. -#}
+{% macro ag2_touched_agent_intervals(level, by_group=false) -%}
+    with
+
+    landed_calls as (
+        select landed.media_server_ixn_id from {{ ref('interaction_resource_fact') }} as landed
+        where {{ ag2_since('landed.last_landed_at') }}
+    ),
+
+    regrouped_agents as (
+        select memberships.resource_key from {{ ref('resource_group_fact') }} as memberships
+        where {% if by_group %}{{ ag2_since('memberships.last_landed_at') }}{% else %}false{% endif %}
+    ),
+
+    touched_slots as (
+        select {{ ag2_slot('handled.start_ts') }} as slot_start
+        from {{ ref('interaction_resource_fact') }} as handled
+        where handled.media_server_ixn_id in (select landed_calls.media_server_ixn_id from landed_calls)
+        union
+        select {{ ag2_slot('handled.start_ts') }} as slot_start
+        from {{ ref('interaction_resource_fact') }} as handled
+        where handled.resource_key in (select regrouped_agents.resource_key from regrouped_agents)
+    )
+
+    {{ ag2_intervals_of_slots(level, 'touched_slots') }}
+{%- endmacro %}
+
+{#- Agent-time families: every slot of a changed session, from its login to the later of its
+    end now (open: the data horizon) and its end at the last build (ag2_credited_sessions), so
+    time a late event removes is removed too. A session changed when its session, state or
+    reason rows landed, when it is open (the horizon moves), or, with `by_group`, when its
+    agent's group membership landed. ag2_credited_sessions is read without ref: it is built
+    after the aggregates that read its previous state (none yet on the first cycle). -#}
+{% macro ag2_touched_agent_time_intervals(level, by_group=false) -%}
+    {%- set credited = adapter.get_relation(
+        database=this.database, schema=this.schema, identifier='ag2_credited_sessions'
+    ) -%}
+    with
+
+    landed_sessions as (
+        select landed.sm_res_session_fact_key from {{ ref('sm_res_session_fact') }} as landed
+        where {{ ag2_since('landed.last_landed_at') }}
+        union
+        select landed.sm_res_session_fact_key from {{ ref('sm_res_state_fact') }} as landed
+        where {{ ag2_since('landed.last_landed_at') }}
+        union
+        select landed.sm_res_session_fact_key from {{ ref('sm_res_state_reason_fact') }} as landed
+        where {{ ag2_since('landed.last_landed_at') }}
+    ),
+
+    regrouped_agents as (
+        select memberships.resource_key from {{ ref('resource_group_fact') }} as memberships
+        where {% if by_group %}{{ ag2_since('memberships.last_landed_at') }}{% else %}false{% endif %}
+    ),
+
+    credited as (
+        {% if credited is not none %}
+            select
+                credited.sm_res_session_fact_key,
+                credited.credited_end_ts,
+                credited.credited_open
+            from {{ credited }} as credited
+        {% else %}
+            select
+                cast(null as bigint) as sm_res_session_fact_key,
+                cast(null as timestamptz) as credited_end_ts,
+                0 as credited_open
+            where false
+        {% endif %}
+    ),
+
+    changed_sessions as (
+        select
+            sessions.start_ts,
+            coalesce(sessions.end_ts, {{ ag2_data_horizon() }}) as end_ts,
+            credited.credited_end_ts
+        from {{ ref('sm_res_session_fact') }} as sessions
+        left join credited on sessions.sm_res_session_fact_key = credited.sm_res_session_fact_key
+        where
+            sessions.active_flag = 1
+            or credited.credited_open = 1
+            or sessions.sm_res_session_fact_key in (
+                select landed_sessions.sm_res_session_fact_key from landed_sessions
+            )
+            or sessions.resource_key in (select regrouped_agents.resource_key from regrouped_agents)
+    ),
+
+    touched_slots as (
+        select
+            generate_series(
+                {{ ag2_slot('changed_sessions.start_ts') }},
+                greatest(changed_sessions.end_ts, coalesce(changed_sessions.credited_end_ts, changed_sessions.end_ts)),
+                interval '15 minutes'
+            ) as slot_start
+        from changed_sessions
+    )
+
+    {{ ag2_intervals_of_slots(level, 'touched_slots') }}
+{%- endmacro %}
+
+{#- ag2_id: the start slots of the interactions whose row or IRF rows landed. -#}
+{% macro ag2_touched_interaction_intervals(level) -%}
+    with
+
+    landed_interactions as (
+        select landed.media_server_root_ixn_id from {{ ref('interaction_fact') }} as landed
+        where {{ ag2_since('landed.last_landed_at') }}
+        union
+        select landed.media_server_root_ixn_id from {{ ref('interaction_resource_fact') }} as landed
+        where {{ ag2_since('landed.last_landed_at') }}
+    ),
+
+    touched_slots as (
+        select {{ ag2_slot('interactions.start_ts') }} as slot_start
+        from {{ ref('interaction_fact') }} as interactions
+        where interactions.media_server_root_ixn_id in (
+            select landed_interactions.media_server_root_ixn_id from landed_interactions
+        )
+    )
+
+    {{ ag2_intervals_of_slots(level, 'touched_slots') }}
+{%- endmacro %}
+
+{#- ag2_credited_sessions' touched sessions: those whose session, state or reason rows landed
+    since its high-water mark, and the open ones (theirs end at the moving horizon). -#}
+{% macro ag2_credited_touched_sessions() -%}
+    select landed.sm_res_session_fact_key from {{ ref('sm_res_session_fact') }} as landed
+    where {{ ag2_since('landed.last_landed_at') }} or landed.active_flag = 1
+    union
+    select landed.sm_res_session_fact_key from {{ ref('sm_res_state_fact') }} as landed
+    where {{ ag2_since('landed.last_landed_at') }}
+    union
+    select landed.sm_res_session_fact_key from {{ ref('sm_res_state_reason_fact') }} as landed
+    where {{ ag2_since('landed.last_landed_at') }}
+    union
+    select credited.sm_res_session_fact_key from {{ this }} as credited
+    where credited.credited_open = 1
+{%- endmacro %}
