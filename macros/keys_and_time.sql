@@ -62,4 +62,3 @@
 {% macro unknown_key() -%}
     cast(-1 as bigint)
 {%- endmacro %}
-

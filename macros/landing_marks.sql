@@ -8,18 +8,14 @@
 {#- The model's recorded landing mark as a literal (like high_water_mark), read when the model
     is compiled; -infinity when none is recorded. -#}
 {% macro landing_mark() -%}
-    {%- if execute and is_incremental() -%}
-        {%- set marks = adapter.get_relation(this.database, this.schema, 'incremental_landing_marks') -%}
-        {%- if marks is none -%}
-            '-infinity'::timestamptz
-        {%- else -%}
-            {%- set query -%}
-                select coalesce(max(landed_through), '-infinity'::timestamptz)::text
-                from {{ marks }}
-                where model_name = '{{ this.identifier }}'
-            {%- endset -%}
-            '{{ run_query(query).columns[0].values()[0] }}'::timestamptz
-        {%- endif -%}
+    {%- if execute and is_incremental()
+        and adapter.get_relation(this.database, this.schema, 'incremental_landing_marks') is not none -%}
+        {%- set query -%}
+            select coalesce(max(landed_through), '-infinity'::timestamptz)::text
+            from {{ this.schema }}.incremental_landing_marks
+            where model_name = '{{ this.identifier }}'
+        {%- endset -%}
+        '{{ run_query(query).columns[0].values()[0] }}'::timestamptz
     {%- else -%}
         '-infinity'::timestamptz
     {%- endif -%}

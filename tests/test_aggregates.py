@@ -296,11 +296,12 @@ def test_hand_scenarios(settings: Settings, tmp_path: Path) -> None:
         " from infomart.ag2_queue_day order by 1",
     )
     assert day == [(20, 6, 3, 3, 2), (30, 1, 0, 1, 0)]
-    # MSF's flag uses only the setting (10 s): c5 is flagged there, not in the aggregate (gap noted)
+    # MSF's flag uses the queue's threshold in force too: c5 (7 s > 5 s) is not short, c4 (7 s <= 10 s) is
     assert _query(
         dsn,
-        "select short_abandoned_flag from infomart.mediation_segment_fact where media_server_ixn_id = 'c5'",
-    ) == [(1,)]
+        "select media_server_ixn_id, short_abandoned_flag from infomart.mediation_segment_fact"
+        " where media_server_ixn_id in ('c4', 'c5') order by 1",
+    ) == [("c4", 1), ("c5", 0)]
 
     # agent_r Ready 10:10 -> 10:40
     ready = _query(

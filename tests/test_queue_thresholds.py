@@ -202,10 +202,13 @@ def _day_rows(dsn: str, queue: str) -> list[tuple]:
 def _all_queue_rows(dsn: str) -> dict[str, list[str]]:
     with psycopg.connect(dsn) as conn:
         return {
-            table: [
-                r[0] for r in conn.execute(f"select to_jsonb(t)::text from infomart.{table} t order by 1")
-            ]
-            for table in ("ag2_queue_subhr", "ag2_queue_hour", "ag2_queue_day", "ag2_queue_threshold")
+            table: [r[0] for r in conn.execute(f"select to_jsonb(t)::text from {table} t order by 1")]
+            for table in (
+                "infomart.ag2_queue_subhr",
+                "infomart.ag2_queue_hour",
+                "infomart.ag2_queue_day",
+                "intermediate.int_config__queue_thresholds",
+            )
         }
 
 

@@ -64,7 +64,7 @@
         select
             thresholds.resource_key,
             min(thresholds.valid_from) as changed_from
-        from {{ ref('ag2_queue_threshold') }} as thresholds
+        from {{ ref('int_config__queue_thresholds') }} as thresholds
         where {{ ag2_since('thresholds.landed_at') }}
         group by thresholds.resource_key
     ),

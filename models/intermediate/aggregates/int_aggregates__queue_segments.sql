@@ -40,7 +40,7 @@ from {{ ref('mediation_segment_fact') }} as segments
 left join {{ ref('interaction_resource_fact') }} as targets
     on segments.target_ixn_resource_id = targets.interaction_resource_id
 left join {{ ref('interaction_fact') }} as interactions on segments.interaction_id = interactions.interaction_id
-left join {{ ref('ag2_queue_threshold') }} as thresholds
+left join {{ ref('int_config__queue_thresholds') }} as thresholds
     on
         segments.resource_key = thresholds.resource_key
         and segments.start_ts >= thresholds.valid_from

@@ -88,7 +88,10 @@ party_releases as (
     from {{ ref('int_voice__parties') }} as parties
     {% if is_incremental() %}
         where (parties.call_id, parties.party_id) in (
-            select touched.call_id, touched.party_id from {{ touched_keys() }} as touched
+            select
+                touched.call_id,
+                touched.party_id
+            from {{ touched_keys() }} as touched
         )
     {% else %}
         where parties.agent_id is not null and parties.released_ts is not null
@@ -257,7 +260,7 @@ after_call_work as (
     inner join party_intervals
         on releases.call_id = party_intervals.call_id and releases.party_id = party_intervals.party_id
     {% if is_incremental() %}
-        left join landing on releases.agent_id = landing.agent_id
+        left join landing on releases.agent_id = landing.agent_id  -- noqa: ST11
     {% endif %}
 )
 
