@@ -257,8 +257,11 @@ def transform(
 
     if built is not None:
         args += ["--select", *(f"source:events.{name}+" for name in built)]
-    # raises if the build failed
-    result = run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet, manifest=manifest)
+    # raises if the build failed. The build gets a copy: compiling marks the manifest's ephemeral
+    # models as injected, and a second build on the same object then omits their CTEs
+    # ('relation "__dbt__cte__..." does not exist'); source freshness compiles nothing.
+    build_manifest = manifest.deepcopy() if manifest is not None else None  # type: ignore[attr-defined]
+    result = run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet, manifest=build_manifest)
     freshness.save_state(home, current, fingerprint, not_after)
     result.sources, result.built_sources, result.freshness_seconds = sources, built, freshness_seconds
     return result
