@@ -80,6 +80,18 @@
     {{ cycle_table('window') }}
 {%- endmacro %}
 
+{#- The join that keeps the rows of `alias` inside the cycle's window: its (agent_id, media) is
+    recomputed and its `ts_column` is at or after the pair's recompute instant (and after the
+    cycle's earliest one, `floor`, a literal: see agent_state_recompute_floor). -#}
+{% macro join_recompute_window(alias, ts_column, floor) -%}
+    inner join {{ recompute_window() }} as recompute_window
+        on
+            {{ alias }}.agent_id = recompute_window.agent_id
+            and {{ alias }}.media = recompute_window.media
+            and {{ alias }}.{{ ts_column }} >= recompute_window.recompute_from_ts
+            and {{ alias }}.{{ ts_column }} >= {{ floor }}
+{%- endmacro %}
+
 {#- Pre-hook: the cycle's window into `recompute_window()` (nothing on a full build). -#}
 {% macro save_recompute_window(window_sql) -%}
     {{ save_cycle_table('window', window_sql) }}

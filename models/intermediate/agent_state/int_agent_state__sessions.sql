@@ -65,12 +65,7 @@ state_events as (
         events.landed_at
     from {{ ref('int_agent_state__events') }} as events
     {% if is_incremental() %}
-        inner join {{ recompute_window() }} as recompute_window
-            on
-                events.agent_id = recompute_window.agent_id
-                and events.media = recompute_window.media
-                and events.event_ts >= recompute_window.recompute_from_ts
-                and events.event_ts >= {{ recompute_floor }}
+        {{ join_recompute_window('events', 'event_ts', recompute_floor) }}
     {% endif %}
 ),
 
@@ -83,12 +78,7 @@ busy_intervals as (
         busy.last_landed_at
     from {{ ref('int_agent_state__busy_intervals') }} as busy
     {% if is_incremental() %}
-        inner join {{ recompute_window() }} as recompute_window
-            on
-                busy.agent_id = recompute_window.agent_id
-                and busy.media = recompute_window.media
-                and busy.busy_start_ts >= recompute_window.recompute_from_ts
-                and busy.busy_start_ts >= {{ recompute_floor }}
+        {{ join_recompute_window('busy', 'busy_start_ts', recompute_floor) }}
         {#- one that starts before the recompute instant and ends after it is activity there #}
         union all
         select
@@ -98,12 +88,7 @@ busy_intervals as (
             busy.busy_end_ts,
             busy.last_landed_at
         from {{ ref('int_agent_state__busy_intervals') }} as busy
-        inner join {{ recompute_window() }} as recompute_window
-            on
-                busy.agent_id = recompute_window.agent_id
-                and busy.media = recompute_window.media
-                and busy.busy_end_ts >= recompute_window.recompute_from_ts
-                and busy.busy_end_ts >= {{ recompute_floor }}
+        {{ join_recompute_window('busy', 'busy_end_ts', recompute_floor) }}
         where busy.busy_start_ts < recompute_window.recompute_from_ts
     {% endif %}
 ),

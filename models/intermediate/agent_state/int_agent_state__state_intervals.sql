@@ -56,12 +56,7 @@ sessions as (
         sessions.last_landed_at
     from {{ ref('int_agent_state__sessions') }} as sessions
     {% if is_incremental() %}
-        inner join {{ recompute_window() }} as recompute_window
-            on
-                sessions.agent_id = recompute_window.agent_id
-                and sessions.media = recompute_window.media
-                and sessions.start_ts >= recompute_window.recompute_from_ts
-                and sessions.start_ts >= {{ recompute_floor }}
+        {{ join_recompute_window('sessions', 'start_ts', recompute_floor) }}
     {% endif %}
 ),
 
@@ -81,12 +76,7 @@ state_events as (
         ) as rank_in_instant
     from {{ ref('int_agent_state__events') }} as events
     {% if is_incremental() %}
-        inner join {{ recompute_window() }} as recompute_window
-            on
-                events.agent_id = recompute_window.agent_id
-                and events.media = recompute_window.media
-                and events.event_ts >= recompute_window.recompute_from_ts
-                and events.event_ts >= {{ recompute_floor }}
+        {{ join_recompute_window('events', 'event_ts', recompute_floor) }}
     {% endif %}
     where events.state_event in ('login', 'ready', 'not_ready')
 ),
@@ -99,12 +89,7 @@ busy_intervals as (
         busy.busy_end_ts
     from {{ ref('int_agent_state__busy_intervals') }} as busy
     {% if is_incremental() %}
-        inner join {{ recompute_window() }} as recompute_window
-            on
-                busy.agent_id = recompute_window.agent_id
-                and busy.media = recompute_window.media
-                and busy.busy_start_ts >= recompute_window.recompute_from_ts
-                and busy.busy_start_ts >= {{ recompute_floor }}
+        {{ join_recompute_window('busy', 'busy_start_ts', recompute_floor) }}
     {% endif %}
     where busy.busy_end_ts is null or busy.busy_end_ts > busy.busy_start_ts
 ),

@@ -42,12 +42,7 @@ sessions as (
     select sessions.*
     from {{ ref('int_agent_state__sessions') }} as sessions
     {% if is_incremental() %}
-        inner join {{ recompute_window() }} as recompute_window
-            on
-                sessions.agent_id = recompute_window.agent_id
-                and sessions.media = recompute_window.media
-                and sessions.start_ts >= recompute_window.recompute_from_ts
-                and sessions.start_ts >= {{ recompute_floor }}
+        {{ join_recompute_window('sessions', 'start_ts', recompute_floor) }}
     {% endif %}
 ),
 

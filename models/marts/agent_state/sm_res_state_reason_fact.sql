@@ -43,12 +43,7 @@ intervals as (
     select intervals.*
     from {{ ref('int_agent_state__reason_intervals') }} as intervals
     {% if is_incremental() %}
-        inner join {{ recompute_window() }} as recompute_window
-            on
-                intervals.agent_id = recompute_window.agent_id
-                and intervals.media = recompute_window.media
-                and intervals.session_start_ts >= recompute_window.recompute_from_ts
-                and intervals.session_start_ts >= {{ recompute_floor }}
+        {{ join_recompute_window('intervals', 'session_start_ts', recompute_floor) }}
     {% endif %}
 ),
 
