@@ -107,6 +107,7 @@ def run_dbt(
     manifest: object | None = None,
     artifact: Path | None = None,
     metered: bool = True,
+    docs_unchanged: bool = False,
 ) -> TransformResult:
     """Run one dbt command (e.g. ["build"], ["run", "--full-refresh"]) in-process.
 
@@ -114,12 +115,15 @@ def run_dbt(
     ``manifest`` parsed earlier (:func:`parsed_manifest`) saves dbt from parsing the project again.
     With ``artifact`` the command's result artifact (e.g. ``sources.json``) is written there, and
     dbt writes no artifacts of its own (no manifest.json: a cycle's largest fixed cost). Only a
-    ``metered`` command counts in the transform metrics (duration, failures).
+    ``metered`` command counts in the transform metrics (duration, failures). With
+    ``docs_unchanged`` (a cycle on an unchanged project) the models' comments are not written
+    again (macros/persist_docs.sql).
     """
     from dbt.cli.main import dbtRunner
 
     check_project()
     os.environ.update(dbt_env(dsn, settings))
+    os.environ["INFOMART_DBT_DOCS_UNCHANGED"] = "1" if docs_unchanged else "0"
     full_args = [
         *args,
         "--project-dir",
@@ -256,12 +260,23 @@ def transform(
         return TransformResult(True, 0.0, [], sources, [], freshness_seconds)
 
     if built is not None:
+        # views are not rebuilt: the project is unchanged (same fingerprint), so the views the
+        # last build created still say the same; their data tests still run
         args += ["--select", *(f"source:events.{name}+" for name in built)]
+        args += ["--exclude", "resource_type:model,config.materialized:view"]
     # raises if the build failed. The build gets a copy: compiling marks the manifest's ephemeral
     # models as injected, and a second build on the same object then omits their CTEs
     # ('relation "__dbt__cte__..." does not exist'); source freshness compiles nothing.
     build_manifest = manifest.deepcopy() if manifest is not None else None  # type: ignore[attr-defined]
-    result = run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet, manifest=build_manifest)
+    result = run_dbt(
+        settings,
+        dsn,
+        args,
+        on_node=on_node,
+        quiet=quiet,
+        manifest=build_manifest,
+        docs_unchanged=built is not None,
+    )
     freshness.save_state(home, current, fingerprint, not_after)
     result.sources, result.built_sources, result.freshness_seconds = sources, built, freshness_seconds
     return result

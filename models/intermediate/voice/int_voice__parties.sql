@@ -187,6 +187,7 @@ parties as (
     select
         party_lives.call_id,
         party_lives.party_id,
+        {{ infomart_key(['party_lives.call_id', 'party_lives.party_id']) }} as party_key,
         coalesce(calls.thread_id, calls.call_id) as root_id,
         calls.thread_id,
         calls.call_type,

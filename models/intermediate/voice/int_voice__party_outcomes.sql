@@ -5,6 +5,7 @@
         pre_hook="{{ save_touched_keys(calls_with_new_events()) }}",
         indexes=[
             {'columns': ['call_id', 'party_id'], 'unique': True},
+            {'columns': ['party_key']},
             {'columns': ['last_landed_at']},
         ],
         post_hook=["{{ analyze_if_stale() }}"],
@@ -43,6 +44,7 @@ outcomes as (
     select
         call_id,
         party_id,
+        party_key,
         case
             when call_type = 'Consult' and dialing_ts is not null then 'InitiatedConsult'
             when call_type = 'Consult' then 'ReceivedConsult'
@@ -83,6 +85,7 @@ party_outcomes as (
     select
         call_id,
         party_id,
+        party_key,
         resource_role,
         split_part(result_and_reason, '|', 1) as technical_result,
         split_part(result_and_reason, '|', 2) as result_reason,

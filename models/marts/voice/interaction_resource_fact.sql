@@ -130,8 +130,9 @@ handling_parties as (
         party_outcomes.technical_result,
         party_outcomes.result_reason
     from party_outcomes
-    inner join {{ ref('int_voice__parties') }} as parties
-        on party_outcomes.call_id = parties.call_id and party_outcomes.party_id = parties.party_id
+    {# on the one-column party_key: the planner estimates a join on (call_id, party_id) as the
+        product of two selectivities, about one row, and then nests every later join #}
+    inner join thread_parties as parties on party_outcomes.party_key = parties.party_key
 ),
 
 measured as (
@@ -155,7 +156,7 @@ measured as (
 
 irf as (
     select
-        {{ infomart_key(['measured.call_id', 'measured.party_id']) }} as interaction_resource_id,
+        measured.party_key as interaction_resource_id,
         {{ infomart_key(["'Voice'", 'measured.root_id']) }} as interaction_id,
         measured.call_id as media_server_ixn_id,
         measured.root_id as media_server_root_ixn_id,
