@@ -123,7 +123,7 @@ def run_dbt(
 
     check_project()
     os.environ.update(dbt_env(dsn, settings))
-    os.environ["INFOMART_DBT_DOCS_UNCHANGED"] = "1" if docs_unchanged else "0"
+    os.environ["DBT_INFOMART_DOCS_UNCHANGED"] = "1" if docs_unchanged else "0"
     full_args = [
         *args,
         "--project-dir",

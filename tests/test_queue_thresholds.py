@@ -248,7 +248,7 @@ def test_a_threshold_changed_at_14_00_in_the_configuration_database(
         assert conn.execute(
             "select number, service_level_threshold, short_abandon_threshold from cfg.cfg_dn order by dbid"
         ).fetchall() == [("VQ_A", 30, 8), ("VQ_B", None, None)]
-    build_models(settings, SELECT)
+    build_models(settings, SELECT, tests=False)  # the data tests run on the incremental build below
 
     # 1. VQ_A at 30 s / 8 s all day
     assert _queue_rows(dsn, "VQ_A") == [
@@ -298,7 +298,7 @@ def test_a_threshold_changed_at_14_00_in_the_configuration_database(
 
     # the incremental cycle ends in the rows of a full refresh
     incremental = _all_queue_rows(dsn)
-    build_models(settings, SELECT, full_refresh=True)
+    build_models(settings, SELECT, tests=False, full_refresh=True)
     assert _all_queue_rows(dsn) == incremental
     assert _queue_rows(dsn, "VQ_A") == expected_a
 

@@ -11,6 +11,7 @@ from infomart.settings import Settings
 from ingest.archive_ingester import ArchiveIngester, find_archives
 from pipeline.transform import transform
 from tests.conftest import EventFactory
+from tests.helpers import build_models
 
 STAGING = [
     "stg_events__voice_callthread",
@@ -20,6 +21,8 @@ STAGING = [
     "stg_events__voice_outbound",
     "stg_events__gca_cfg",
 ]
+
+SELECT_STAGING = ["--select", "path:models/staging"]  # the staging models, with their data tests
 
 
 def _land(settings: Settings, folder: Path, by_topic: dict[str, list[dict]]) -> None:
@@ -197,19 +200,18 @@ def test_duplicates_replays_and_arrival_order_never_change_staging(
     # arrival: the peer's copies first, then the original, then a replay of everything, then a late event,
     # with an incremental transform after each landing
     _land(settings, tmp_path / "1", peer)
-    transform(settings, dsn, tests=False)
+    build_models(settings, SELECT_STAGING, tests=False)
     _land(settings, tmp_path / "2", day)
-    transform(settings, dsn, tests=False)
+    build_models(settings, SELECT_STAGING, tests=False)
     replay = {
         t: [*day.get(t, []), *peer.get(t, [])] for t in day
     }  # new files: same events, other bytes order
     for lst in replay.values():
         lst.reverse()
     _land(settings, tmp_path / "3", replay)
-    transform(settings, dsn, tests=False)
+    build_models(settings, SELECT_STAGING, tests=False)
     _land(settings, tmp_path / "4", late)
-    incremental = transform(settings, dsn)  # with the data tests (unique event_id among them)
-    assert not incremental.failures()
+    build_models(settings, SELECT_STAGING)  # with the data tests (unique event_id among them)
     after_cycles = _staging_rows(dsn)
 
     # exactly one row per logical event, and the kept copy is the same whatever arrived first
@@ -224,5 +226,5 @@ def test_duplicates_replays_and_arrival_order_never_change_staging(
     assert raw_copies == 3 + 3 + 6 + 1  # raw keeps every copy as it came
 
     # a full rebuild from raw gives the very same rows
-    transform(settings, dsn, full_refresh=True, tests=False)
+    build_models(settings, SELECT_STAGING, tests=False, full_refresh=True)
     assert _staging_rows(dsn) == after_cycles

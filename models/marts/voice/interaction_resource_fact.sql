@@ -123,6 +123,8 @@ consults_started as (
     group by call_id, party_id
 ),
 
+{# joined on the one-column party_key (doc party_key): a join on (call_id, party_id) is
+    estimated at about one row, and the planner then nests every later join #}
 handling_parties as (
     select
         parties.*,
@@ -130,8 +132,6 @@ handling_parties as (
         party_outcomes.technical_result,
         party_outcomes.result_reason
     from party_outcomes
-    {# on the one-column party_key: the planner estimates a join on (call_id, party_id) as the
-        product of two selectivities, about one row, and then nests every later join #}
     inner join thread_parties as parties on party_outcomes.party_key = parties.party_key
 ),
 
