@@ -6,26 +6,7 @@
 with
 
 handlings as (
-    select
-        handled.start_ts,
-        handled.resource_key,
-        handled.media_type_key,
-        handled.interaction_type_key,
-        handled.is_consult,
-        handled.is_offered,
-        handled.resource_role,
-        handled.technical_result,
-        handled.result_reason,
-        handled.talk_count,
-        handled.ring_ms,
-        handled.dial_ms,
-        handled.talk_ms,
-        handled.hold_count,
-        handled.hold_ms,
-        handled.after_call_work_count,
-        handled.after_call_work_ms,
-        handled.cons_init_count,
-        handled.last_landed_at
+    select handled.*
     from {{ ref('int_aggregates__agent_handlings') }} as handled
     {% if is_incremental() %}
         inner join {{ touched_keys() }} as touched
