@@ -15,12 +15,7 @@
             lower_rows.*,
             {{ ag2_interval_start(level, 'lower_rows.interval_start_ts') }} as rollup_start_ts
         from {{ lower }} as lower_rows
-        {% if incremental and is_incremental() %}
-            inner join {{ touched_keys() }} as touched
-                on
-                    lower_rows.interval_start_ts >= touched.interval_start_ts
-                    and lower_rows.interval_start_ts < touched.interval_end_ts
-        {% endif %}
+        {{ ag2_join_touched_intervals('lower_rows.interval_start_ts') if incremental }}
     ),
 
     summed as (

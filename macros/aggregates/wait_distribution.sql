@@ -21,12 +21,7 @@ measured_segments as (
         segments.wrap_ms,
         segments.last_landed_at
     from {{ ref('int_aggregates__queue_segments') }} as segments
-    {% if is_incremental() %}
-        inner join {{ touched_keys() }} as touched
-            on
-                segments.start_ts >= touched.interval_start_ts
-                and segments.start_ts < touched.interval_end_ts
-    {% endif %}
+    {{ ag2_join_touched_intervals('segments.start_ts') }}
 ),
 
 time_ranges as (

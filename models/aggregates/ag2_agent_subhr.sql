@@ -8,12 +8,7 @@ with
 handlings as (
     select handled.*
     from {{ ref('int_aggregates__agent_handlings') }} as handled
-    {% if is_incremental() %}
-        inner join {{ touched_keys() }} as touched
-            on
-                handled.start_ts >= touched.interval_start_ts
-                and handled.start_ts < touched.interval_end_ts
-    {% endif %}
+    {{ ag2_join_touched_intervals('handled.start_ts') }}
 ),
 
 summed as (

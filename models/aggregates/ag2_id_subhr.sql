@@ -10,12 +10,7 @@ with
 interactions as (
     select interactions.*
     from {{ ref('interaction_fact') }} as interactions
-    {% if is_incremental() %}
-        inner join {{ touched_keys() }} as touched
-            on
-                interactions.start_ts >= touched.interval_start_ts
-                and interactions.start_ts < touched.interval_end_ts
-    {% endif %}
+    {{ ag2_join_touched_intervals('interactions.start_ts') }}
     where interactions.end_ts is not null
 ),
 

@@ -7,6 +7,7 @@
             {'columns': ['interaction_resource_id'], 'unique': True},
             {'columns': ['media_server_root_ixn_id']},
             {'columns': ['media_server_ixn_id']},
+            {'columns': ['interaction_id']},
             {'columns': ['start_ts']},
             {'columns': ['resource_key', 'start_ts']},
             {'columns': ['last_landed_at']},
