@@ -143,3 +143,30 @@
     from {{ ref('stg_events__digital_itx') }}
     where {{ since_watermark('landed_at') }}
 {%- endmacro %}
+
+{#- The config of the per-session agent-state models (sessions, state and reason intervals):
+    incremental on the recipe, keyed by (agent_id, media, `session_column`); the pre-hooks save
+    the recompute window of `sessions_relation` (a string: `this` for the sessions model itself,
+    `ref('int_agent_state__sessions')` for the models built on it) and the old sessions it
+    covers as the touched keys; a partial index for the open rows. -#}
+{% macro agent_state_session_config(sessions_relation, session_column, extra_indexes=[]) -%}
+    {{ config(
+        unique_key=['agent_id', 'media', session_column],
+        incremental_strategy='touched_keys',
+        pre_hook=[
+            "{{ save_recompute_window(agent_state_recompute_window(" ~ sessions_relation ~ ", 'media', '"
+                ~ session_column ~ "')) }}",
+            "{{ save_touched_keys(agent_state_touched_keys(['agent_id', 'media', '" ~ session_column
+                ~ "'], 'media', '" ~ session_column ~ "')) }}",
+        ],
+        indexes=[{'columns': ['agent_id', 'media', 'start_ts'], 'unique': true}] + extra_indexes + [
+            {'columns': ['start_ts']},
+            {'columns': ['last_landed_at']},
+        ],
+        post_hook=[
+            "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media)"
+                ~ " where active_flag = 1",
+            "{{ analyze_if_stale() }}",
+        ],
+    ) }}
+{%- endmacro %}

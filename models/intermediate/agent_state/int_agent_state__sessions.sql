@@ -1,22 +1,4 @@
-{{
-    config(
-        unique_key=['agent_id', 'media', 'start_ts'],
-        incremental_strategy='touched_keys',
-        pre_hook=[
-            "{{ save_recompute_window(agent_state_recompute_window(this, 'media', 'start_ts')) }}",
-            "{{ save_touched_keys(agent_state_touched_keys(['agent_id', 'media', 'start_ts'], 'media', 'start_ts')) }}",
-        ],
-        indexes=[
-            {'columns': ['agent_id', 'media', 'start_ts'], 'unique': true},
-            {'columns': ['start_ts']},
-            {'columns': ['last_landed_at']},
-        ],
-        post_hook=[
-            "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media) where active_flag = 1",
-            "{{ analyze_if_stale() }}",
-        ]
-    )
-}}
+{{ agent_state_session_config('this', 'start_ts') }}
 
 {#- One row per login session of an agent on a media: login -> the first logout after it.
     A session with no logout ends at the agent's next login on the same media, unless the

@@ -1,23 +1,5 @@
-{{
-    config(
-        unique_key=['agent_id', 'media', 'session_start_ts'],
-        incremental_strategy='touched_keys',
-        pre_hook=[
-            "{{ save_recompute_window(agent_state_recompute_window(ref('int_agent_state__sessions'), 'media', 'session_start_ts')) }}",
-            "{{ save_touched_keys(agent_state_touched_keys(['agent_id', 'media', 'session_start_ts'], 'media', 'session_start_ts')) }}",
-        ],
-        indexes=[
-            {'columns': ['agent_id', 'media', 'start_ts'], 'unique': true},
-            {'columns': ['agent_id', 'media', 'session_start_ts']},
-            {'columns': ['start_ts']},
-            {'columns': ['last_landed_at']},
-        ],
-        post_hook=[
-            "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media) where active_flag = 1",
-            "{{ analyze_if_stale() }}",
-        ]
-    )
-}}
+{{ agent_state_session_config("ref('int_agent_state__sessions')", 'session_start_ts',
+    [{'columns': ['agent_id', 'media', 'session_start_ts']}]) }}
 
 {#- Displayed agent state per media (MEASURES.md SM_RES_STATE_FACT): maximal runs of one state
     that tile each session from login to its end.
