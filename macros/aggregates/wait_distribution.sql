@@ -6,20 +6,7 @@
 with
 
 measured_segments as (
-    select
-        segments.start_ts,
-        segments.resource_key,
-        segments.media_type_key,
-        segments.interaction_type_key,
-        segments.service_level_threshold,
-        segments.short_abandon_threshold,
-        segments.mediation_duration_ms,
-        segments.outcome,
-        segments.accepted_ms,
-        segments.engage_ms,
-        segments.hold_ms,
-        segments.wrap_ms,
-        segments.last_landed_at
+    select segments.*
     from {{ ref('int_aggregates__queue_segments') }} as segments
     {{ ag2_join_touched_intervals('segments.start_ts') }}
 ),
