@@ -230,7 +230,7 @@
     intervals' overall span: the planner estimates a range join to the temporary table at a
     third of the input and then scans the whole input table (1.3 s for ag2_queue_subhr at 5M
     events, 3 hours touched), while a bound by two scalar subqueries is a range of the input's
-    index (doc `incremental_recipe`, DECISIONLOG.md). -#}
+    index (DECISIONLOG.md, "Aggregates: the touched intervals bound the input's index range"). -#}
 {% macro ag2_join_touched_intervals(ts_column) -%}
     {% if is_incremental() %}
         inner join {{ touched_keys() }} as touched
