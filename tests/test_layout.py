@@ -1,7 +1,8 @@
 """The Python packages import in one direction (README, "Code layout"):
 
     infomart (shared core) <- ingest <- pipeline <- cli;  simulator: imports none of them,
-    and only cli imports it.
+    and only cli imports it; reporting (the report server) and quality (Great Expectations)
+    read the database through the core only, pipeline may schedule quality, cli starts both.
 
 Every module of the product packages is parsed with ``ast`` (imports inside functions and
 ``if TYPE_CHECKING:`` blocks count too), so a lazy import cannot hide a wrong direction.
@@ -19,8 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ALLOWED: dict[str, frozenset[str]] = {
     "infomart": frozenset(),
     "ingest": frozenset({"infomart"}),
-    "pipeline": frozenset({"infomart", "ingest"}),
-    "cli": frozenset({"infomart", "ingest", "pipeline", "simulator"}),
+    "pipeline": frozenset({"infomart", "ingest", "quality"}),
+    "reporting": frozenset({"infomart"}),
+    "quality": frozenset({"infomart"}),
+    "cli": frozenset({"infomart", "ingest", "pipeline", "reporting", "quality", "simulator"}),
     "simulator": frozenset(),
 }
 PACKAGES = frozenset(ALLOWED)
