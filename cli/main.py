@@ -27,6 +27,7 @@ from rich.progress import (
 from rich.table import Table
 
 from cli.config import config_adapter, config_db_app
+from cli.serve import docs, serve
 from cli.simulator_options import with_simulator_options
 from infomart import embedded
 from infomart.retry import wait_for
@@ -45,6 +46,8 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(embedded_app, name="embedded")
 app.add_typer(config_db_app, name="config-db")
 app.command("config-adapter")(config_adapter)
+app.command("serve")(serve)
+app.command("docs")(docs)
 
 console = Console(stderr=True)
 out = Console()

@@ -162,6 +162,16 @@ class Settings(BaseSettings):
     short_abandon_seconds: int = Field(
         default=10, ge=0, description="Short-abandon threshold of a queue without one in configuration."
     )
+    serve_host: str = Field(default="127.0.0.1", description="Address `infomart serve` binds to (loopback).")
+    serve_port: int = Field(default=8080, ge=1, le=65535, description="Port of `infomart serve`.")
+    report_dsn: str | None = Field(
+        default=None,
+        description="DSN the report server reads with. Unset: the Info Mart's DSN as its read-only role"
+        " <database>_reader, which every dbt build creates and grants.",
+    )
+    service_level_target: float = Field(
+        default=80.0, ge=0, le=100, description="Service-level target (%) drawn on the Service Level report."
+    )
     metrics_host: str = Field(default="127.0.0.1", description="Address the Prometheus endpoint binds to.")
     metrics_port: int = Field(
         default=9249, ge=0, le=65535, description="Prometheus port of `infomart run` (0: off)."

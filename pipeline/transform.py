@@ -211,6 +211,10 @@ def _freshness(
     return sources, complete
 
 
+#: the model folders whose views a cycle does not rebuild (models/reports is not one of them)
+CYCLE_SKIPS_VIEWS = ("staging", "intermediate", "marts", "aggregates")
+
+
 def transform(
     settings: Settings,
     dsn: str,
@@ -261,9 +265,14 @@ def transform(
 
     if built is not None:
         # views are not rebuilt: the project is unchanged (same fingerprint), so the views the
-        # last build created still say the same; their data tests still run
+        # last build created still say the same; their data tests still run. The report views
+        # are the exception: they read dimension tables that a build replaces (a table model is
+        # rebuilt and its old relation dropped with cascade, and its dependent views with it)
         args += ["--select", *(f"source:events.{name}+" for name in built)]
-        args += ["--exclude", "resource_type:model,config.materialized:view"]
+        args += [
+            "--exclude",
+            *(f"config.materialized:view,path:models/{folder}" for folder in CYCLE_SKIPS_VIEWS),
+        ]
     # raises if the build failed. The build gets a copy: compiling marks the manifest's ephemeral
     # models as injected, and a second build on the same object then omits their CTEs
     # ('relation "__dbt__cte__..." does not exist'); source freshness compiles nothing.
