@@ -136,7 +136,8 @@ def run_report(conn: psycopg.Connection, report: Report, filters: Filters, zone:
         if measure.share_of and total is not None:
             whole = total[measure.share_of] or 0
             for r in [*rows, *chart_rows, total]:
-                r[measure.name] = round(100.0 * (r[measure.share_of] or 0) / whole, 1) if whole else None
+                part = Decimal(100 * (r[measure.share_of] or 0))
+                r[measure.name] = _plain(round(part / Decimal(whole), 1)) if whole else None
     for r in [*rows, *chart_rows, *([total] if total else [])]:
         r.pop("grouping_set", None)
     return ReportResult(report.dimensions + report.measures, rows, chart_rows, total, seconds)
