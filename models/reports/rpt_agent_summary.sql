@@ -16,13 +16,13 @@ group_rows as (
 subject_rows as (
     select
         'agent' as subject_kind,
-        resource_key as subject_key,
+        agent_rows.resource_key as subject_key,
         agent_rows.*
     from agent_rows
     union all
     select
         'agent_group' as subject_kind,
-        group_key as subject_key,
+        group_rows.group_key as subject_key,
         group_rows.*
     from group_rows
 ),
