@@ -508,6 +508,14 @@ def demo(
             " thresholds, one of them changed mid-run.",
         ),
     ] = False,
+    serve_reports: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then generate the schema reference and serve the reports (as `infomart serve`) until"
+            " stopped with Ctrl-C.",
+        ),
+    ] = False,
 ) -> None:
     """Start the embedded services, simulate a small contact center, configure it through the
     Configuration Database and the config adapter, ingest, transform, report."""
@@ -560,6 +568,15 @@ def demo(
             )
         out.print("    (stop the embedded services with: infomart embedded stop)")
     out.print(f"demo finished in {time.monotonic() - started:.0f} s")
+    url = f"http://{settings.serve_host}:{settings.serve_port}/"
+    if not serve_reports:
+        out.print(
+            f"reports: [bold]infomart docs && infomart serve[/bold], then open {url}"
+            " (or run the demo with --serve)"
+        )
+        return
+    docs()
+    serve(host=None, port=None)
 
 
 QUEUE_SUMMARY = """
