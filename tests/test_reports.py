@@ -342,3 +342,26 @@ def test_quality_is_served_or_says_how_to_make_it(mart: Mart):
         assert status == 200
     else:
         assert status == 404 and "infomart quality" in body
+
+
+# ------------------------------------------------------------------ last: it adds a day to the mart
+def test_a_partial_cycle_keeps_the_report_views(page: Any, mart: Mart):
+    """A cycle that rebuilds the dimension tables (their old relations are dropped with cascade)
+    rebuilds the report views too, so the reports still open and show the new day."""
+    dsn = mart.dsn
+    transform(mart.settings, dsn, tests=False, only_changed=True)  # saves the cycle state
+    result = simulate(
+        SimulationConfig(seed=2, agents=15, duration_hours=1, start=datetime(2026, 11, 24, 8, tzinfo=UTC))
+    )
+    write_ndjson(result, mart.settings.home / "day2")
+    land_folder(mart.settings, mart.settings.home / "day2")
+    cycle = transform(mart.settings, dsn, tests=False, only_changed=True)
+    built = {n.name for n in cycle.nodes}
+    assert cycle.built_sources and "resource_" in built and "rpt_queue_summary" in built
+    assert "ag2_queue_week" not in built  # the other views are not rebuilt
+    _open(page, mart, "/reports/queue-summary?from=2026-11-24&level=hour")
+    day2 = _sql(
+        mart,
+        "select sum(entered) from infomart.ag2_queue_hour where interval_start_ts >= '2026-11-24'",
+    )
+    assert day2 > 0 and _total(page, "entered") == str(day2)
