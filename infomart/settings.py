@@ -162,6 +162,11 @@ class Settings(BaseSettings):
     short_abandon_seconds: int = Field(
         default=10, ge=0, description="Short-abandon threshold of a queue without one in configuration."
     )
+    quality_every_minutes: int = Field(
+        default=0,
+        ge=0,
+        description="`infomart run` runs the data-quality checkpoint after a cycle this often (0: off).",
+    )
     metrics_host: str = Field(default="127.0.0.1", description="Address the Prometheus endpoint binds to.")
     metrics_port: int = Field(
         default=9249, ge=0, le=65535, description="Prometheus port of `infomart run` (0: off)."
