@@ -2,8 +2,9 @@
 definition per table, an expectation suite and a validation definition per suite, and one
 checkpoint over all of them whose action updates the Data Docs.
 
-Everything is written again on every run (``add_or_update``), so the files under the home
-always say what the code declares; a table that does not exist (yet) leaves its suite out and is
+Suites, validation definitions and the checkpoint are written again on every run
+(``add_or_update``), so the files under the home say what the code declares; assets and batch
+definitions are added once. A table that does not exist (yet) leaves its suite out and is
 reported as missing.
 """
 
@@ -71,7 +72,12 @@ def prepare(context: FileDataContext, suites: Sequence[TableSuite]) -> Prepared:
 
 
 def _whole_table(source: SQLDatasource, suite: TableSuite) -> BatchDefinition:
-    asset = source.add_table_asset(
-        name=f"{suite.schema}.{suite.table}", schema_name=suite.schema, table_name=suite.table
-    )
+    """The table's whole-table batch definition, its asset added on first use."""
+    name = f"{suite.schema}.{suite.table}"
+    if name in source.get_asset_names():
+        asset = source.get_asset(name)
+    else:
+        asset = source.add_table_asset(name=name, schema_name=suite.schema, table_name=suite.table)
+    if BATCH in {b.name for b in asset.batch_definitions}:
+        return asset.get_batch_definition(BATCH)
     return asset.add_batch_definition_whole_table(BATCH)

@@ -36,10 +36,12 @@ def open_context(settings: Settings, dsn: str) -> FileDataContext:
 
 
 def data_source(context: FileDataContext) -> SQLDatasource:
-    """The Info Mart database as a fresh data source (its table assets are added per run)."""
-    return context.data_sources.add_or_update_sql(
-        name=DATA_SOURCE, connection_string="${" + URL_VARIABLE + "}"
-    )
+    """The Info Mart database (kept between runs: the stored validation definitions use its assets)."""
+    if DATA_SOURCE in context.data_sources.all():
+        source = context.data_sources.get(DATA_SOURCE)
+        assert isinstance(source, SQLDatasource)
+        return source
+    return context.data_sources.add_sql(name=DATA_SOURCE, connection_string="${" + URL_VARIABLE + "}")
 
 
 def _configure(context: FileDataContext, site_dir: Path) -> None:

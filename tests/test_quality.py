@@ -187,22 +187,30 @@ def test_a_corrupted_row_fails_its_expectation_and_the_command_exits_1(
 
 
 @pytest.mark.slow
-def test_a_duplicated_staging_event_fails_uniqueness(settings: Settings, clean: QualityResult):
+def test_an_event_time_out_of_range_fails_its_staging_suite(settings: Settings, clean: QualityResult):
     table = "staging.stg_events__voice_agentstate"
-    _execute(settings, f"insert into {table} select * from {table} limit 1")
+    _execute(settings, f"create table public.kept as select * from {table} order by event_id limit 1")
+    _execute(
+        settings,
+        f"update {table} set event_ts = '1970-01-01Z' where event_id = (select event_id from public.kept)",
+    )
     try:
         only = [s for s in suites.all_suites() if s.name == "staging.stg_events__voice_agentstate"]
         result = run_quality(settings, settings.pg_dsn, only)  # type: ignore[arg-type]
     finally:
         _execute(
             settings,
-            f"delete from {table} where ctid = (select max(ctid) from {table}"
-            f" where event_id = (select event_id from {table} group by 1 having count(*) > 1))",
+            f"update {table} as t set event_ts = k.event_ts from public.kept as k"
+            " where t.event_id = k.event_id",
         )
+        _execute(settings, "drop table public.kept")
     assert [(f.suite, f.description) for f in result.failures] == [
-        ("staging.stg_events__voice_agentstate", "one row per event_id")
+        ("staging.stg_events__voice_agentstate", "event_ts between 2000-01-01 and 2100-01-01")
     ]
-    assert "2 unexpected" in result.failures[0].detail
+    assert result.failures[0].detail == "1 unexpected value(s)"
+    assert [(s.name, s.evaluated, s.failed) for s in result.suites] == [
+        ("staging.stg_events__voice_agentstate", 5, 1)
+    ]
 
 
 @pytest.mark.slow
@@ -264,14 +272,14 @@ def test_data_docs_render_offline_in_chromium(clean: QualityResult, served: str)
             # Bootstrap's CSS applied: its .navbar is a flex box (unstyled: a block)
             assert page.evaluate("getComputedStyle(document.querySelector('.navbar')).display") == "flex"
             # the validation results table has a row per suite run
-            page.get_by_text("marts.interaction_resource_fact").first.wait_for(state="visible")
-            assert page.locator("table tbody tr").count() >= len(suites.all_suites())
+            page.locator("td", has_text="marts.interaction_resource_fact").first.wait_for(state="visible")
+            assert page.locator("table tbody tr").count() >= 10  # the table pages its rows
             page.screenshot(path=str(ARTIFACTS / "quality_index.png"), full_page=False)
 
-            link = page.locator("a[href*='validations/marts/interaction_resource_fact']").first
-            href = link.get_attribute("href")
-            assert href is not None
-            page.goto(f"{served}/{href}", wait_until="networkidle")
+            # a row opens its validation result page
+            page.locator("td", has_text="marts.interaction_resource_fact").first.click()
+            page.wait_for_url("**/validations/marts/interaction_resource_fact/**")
+            page.wait_for_load_state("networkidle")
             page.get_by_text("talk_duration is not negative").first.wait_for(state="visible")
             assert page.evaluate("getComputedStyle(document.querySelector('.navbar')).display") == "flex"
             page.screenshot(path=str(ARTIFACTS / "quality_validation.png"), full_page=False)
