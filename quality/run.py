@@ -134,9 +134,9 @@ def _failure(suite: str, r: ExpectationValidationResult) -> Failure:
     config = r.expectation_config
     kind = config.type if config is not None else "expectation"
     description = (config.description if config is not None else None) or kind
-    info = r.exception_info or {}
-    if info.get("raised_exception"):
-        detail = f"error: {info.get('exception_message')}"
+    error = _error(r.exception_info or {})
+    if error is not None:
+        detail = f"error: {error}"
     else:
         found = r.result or {}
         if "unexpected_count" in found:
@@ -146,3 +146,13 @@ def _failure(suite: str, r: ExpectationValidationResult) -> Failure:
         else:
             detail = "failed"
     return Failure(suite, kind, description, detail)
+
+
+def _error(info: dict) -> str | None:
+    """The first line of the exception an expectation raised: ``exception_info`` is the info
+    itself, or (when a metric failed) a dict of infos per metric."""
+    infos = [info] if "exception_message" in info else [v for v in info.values() if isinstance(v, dict)]
+    for one in infos:
+        if one.get("raised_exception", True) and one.get("exception_message"):
+            return str(one["exception_message"]).splitlines()[0]
+    return None

@@ -214,6 +214,28 @@ def test_an_event_time_out_of_range_fails_its_staging_suite(settings: Settings, 
 
 
 @pytest.mark.slow
+def test_a_missing_table_or_a_broken_check_fails_and_says_why(settings: Settings, clean: QualityResult):
+    broken = suites.TableSuite(
+        "marts",
+        "infomart",
+        "interaction_resource_fact",
+        (suites.not_null("no_such_column"),),
+        name="probe.broken",
+    )
+    missing = suites.TableSuite("marts", "infomart", "no_such_table", (suites.not_null("x"),))
+    result = run_quality(settings, settings.pg_dsn, [broken, missing])  # type: ignore[arg-type]
+    assert [(s.name, s.evaluated, s.failed) for s in result.suites] == [
+        ("probe.broken", 1, 1),
+        ("marts.no_such_table", 0, 1),
+    ]
+    assert [str(f) for f in result.failures] == [
+        "probe.broken: no_such_column is set (expect_column_values_to_not_be_null: error: Error: The column"
+        ' "no_such_column" in BatchData does not exist.)',
+        "marts.no_such_table: the table exists (table: infomart.no_such_table not found)",
+    ]
+
+
+@pytest.mark.slow
 def test_results_are_kept_run_after_run(settings: Settings, clean: QualityResult):
     before = _validation_runs(settings)
     again = run_quality(settings, settings.pg_dsn)  # type: ignore[arg-type]
