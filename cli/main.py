@@ -634,5 +634,30 @@ def embedded_stop() -> None:
     )
 
 
+# ------------------------------------------------------------------ quality
+@app.command("quality")
+def quality_cmd() -> None:
+    """Run the data-quality checkpoint (Great Expectations): keep its results, build the Data Docs."""
+    from rich.markup import escape
+
+    from quality.run import run_quality
+
+    settings = _settings()
+    dsn = _dsn(settings)
+    result = run_quality(settings, dsn)
+    table = Table(title="data quality (Great Expectations)")
+    for name in ("suite", "evaluated", "failed"):
+        table.add_column(name, justify="left" if name == "suite" else "right")
+    for suite in result.suites:
+        shown = f"[red]{suite.failed}[/red]" if suite.failed else "0"
+        table.add_row(suite.name, str(suite.evaluated), shown)
+    out.print(table)
+    out.print(f"Data Docs: {result.index}")
+    if not result.success:
+        failures = "\n".join(f"  {escape(str(f))}" for f in result.failures)
+        raise _fail(f"{result.failed} expectation(s) failed:\n{failures}")
+    out.print(f"{result.evaluated} expectations passed in {result.seconds:.1f} s")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from infomart import embedded
 from infomart.settings import Settings, SettingsError, load_settings
 from pipeline.docs import docs_dir, generate_docs
 from pipeline.transform import TransformError
+from quality.paths import data_docs_dir
 from reporting.access import reader_dsn
 from reporting.app import ServeConfig, create_app
 
@@ -28,10 +28,6 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def quality_dir(settings: Settings) -> Path:
-    return settings.home.resolve() / "quality" / "data_docs"
-
-
 def serve_config(settings: Settings, dsn: str) -> ServeConfig:
     return ServeConfig(
         reader_dsn=settings.report_dsn or reader_dsn(dsn),
@@ -39,7 +35,7 @@ def serve_config(settings: Settings, dsn: str) -> ServeConfig:
         tenant=settings.tenant,
         service_level_target=settings.service_level_target,
         docs_dir=docs_dir(settings),
-        quality_dir=quality_dir(settings),
+        quality_dir=data_docs_dir(settings).resolve(),
     )
 
 

@@ -172,6 +172,11 @@ class Settings(BaseSettings):
     service_level_target: float = Field(
         default=80.0, ge=0, le=100, description="Service-level target (%) drawn on the Service Level report."
     )
+    quality_every_minutes: int = Field(
+        default=0,
+        ge=0,
+        description="`infomart run` runs the data-quality checkpoint after a cycle this often (0: off).",
+    )
     metrics_host: str = Field(default="127.0.0.1", description="Address the Prometheus endpoint binds to.")
     metrics_port: int = Field(
         default=9249, ge=0, le=65535, description="Prometheus port of `infomart run` (0: off)."

@@ -102,8 +102,10 @@ def test_imports_follow_the_layout():
     assert cycle_in(graph) is None
     # the directions exist, so the test above checks real imports
     assert set(graph["ingest"]) == {"infomart"}
-    assert set(graph["pipeline"]) == {"infomart", "ingest"}
-    assert set(graph["cli"]) == {"infomart", "ingest", "pipeline", "simulator"}
+    assert set(graph["pipeline"]) == {"infomart", "ingest", "quality"}
+    assert set(graph["cli"]) == {"infomart", "ingest", "pipeline", "quality", "reporting", "simulator"}
+    assert set(graph["quality"]) == {"infomart"}
+    assert set(graph["reporting"]) == {"infomart"}
     assert graph["simulator"] == {} and graph["infomart"] == {}
 
 

@@ -28,6 +28,7 @@ from cli.serve import serve_config
 from infomart.settings import Settings
 from pipeline.docs import generate_docs
 from pipeline.transform import transform
+from quality.run import run_quality
 from reporting.app import create_app
 from reporting.catalog import REPORTS
 from simulator import SimulationConfig, simulate, write_ndjson
@@ -75,6 +76,7 @@ def mart(
         land_folder(settings, home / "archive")
         assert transform(settings, dsn, tests=False).success
         generate_docs(settings, dsn)
+        assert run_quality(settings, dsn).failed == 0
         with served(create_app(serve_config(settings, dsn))) as url:
             yield Mart(settings, dsn, url)
 
@@ -336,12 +338,13 @@ def test_the_schema_reference_loads_with_the_overview_and_the_exposures(page: An
         assert f"model.infomart.{report.view}" in depends
 
 
-def test_quality_is_served_or_says_how_to_make_it(mart: Mart):
-    status, body = _get(mart.url + "/quality/")
-    if (serve_config(mart.settings, mart.dsn).quality_dir / "index.html").is_file():
-        assert status == 200
-    else:
-        assert status == 404 and "infomart quality" in body
+def test_the_data_quality_results_load_offline(page: Any, mart: Mart):
+    _open(page, mart, "/quality/")
+    page.wait_for_selector("text=Validation Results", timeout=20_000)
+    assert page.locator("text=aggregates.ag2_queue_subhr").count() >= 1
+    assert off_loopback(page.requested) == []
+    assert page.evaluate("typeof window.jQuery") == "function"
+    screenshot(page, "quality_from_serve")
 
 
 # ------------------------------------------------------------------ last: it adds a day to the mart
