@@ -105,7 +105,7 @@ def test_imports_follow_the_layout():
     assert set(graph["pipeline"]) == {"infomart", "ingest", "quality"}
     assert set(graph["cli"]) == {"infomart", "ingest", "pipeline", "quality", "reporting", "simulator"}
     assert set(graph["quality"]) == {"infomart"}
-    assert set(graph["reporting"]) == {"infomart"}
+    assert set(graph["reporting"]) <= {"infomart"}  # today it needs only psycopg and the web stack
     assert graph["simulator"] == {} and graph["infomart"] == {}
 
 
