@@ -5,15 +5,13 @@ builds Data Docs that render offline (headless Chromium, no request off the loop
 from __future__ import annotations
 
 import csv
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import psycopg
 import pytest
+from starlette.staticfiles import StaticFiles
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -25,19 +23,10 @@ from quality.connection import sqlalchemy_url
 from quality.paths import data_docs_dir, gx_dir
 from quality.run import QualityResult, run_quality
 from simulator import SimulationConfig, simulate, write_ndjson
+from tests.browser import chromium_page, screenshot, served
 from tests.helpers import land_folder, module_database
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -248,20 +237,10 @@ def test_results_are_kept_run_after_run(settings: Settings, clean: QualityResult
 
 # ------------------------------------------------------------------ Data Docs offline
 @pytest.fixture(scope="module")
-def served(clean: QualityResult) -> Iterator[str]:
-    """The Data Docs folder over a throwaway loopback HTTP server."""
-    handler = functools.partial(_QuietHandler, directory=str(clean.data_docs))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+def data_docs_url(clean: QualityResult) -> Iterator[str]:
+    """The Data Docs folder served as static files on loopback."""
+    with served(StaticFiles(directory=clean.data_docs, html=True)) as url:
+        yield url
 
 
 @pytest.mark.slow
@@ -276,37 +255,28 @@ def test_no_page_loads_anything_from_the_network(clean: QualityResult):
 
 
 @pytest.mark.slow
-def test_data_docs_render_offline_in_chromium(clean: QualityResult, served: str):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    requests: list[str] = []
+def test_data_docs_render_offline_in_chromium(clean: QualityResult, data_docs_url: str):
     failed: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("request", lambda r: requests.append(r.url))
-            page.on("requestfailed", lambda r: failed.append(r.url))
-            page.goto(f"{served}/index.html", wait_until="networkidle")
-            assert page.evaluate("typeof window.jQuery") == "function"
-            assert page.evaluate("typeof jQuery.fn.bootstrapTable") == "function"
-            # Bootstrap's CSS applied: its .navbar is a flex box (unstyled: a block)
-            assert page.evaluate("getComputedStyle(document.querySelector('.navbar')).display") == "flex"
-            # the validation results table has a row per suite run
-            page.locator("td", has_text="marts.interaction_resource_fact").first.wait_for(state="visible")
-            assert page.locator("table tbody tr").count() >= 10  # the table pages its rows
-            page.screenshot(path=str(ARTIFACTS / "quality_index.png"), full_page=False)
+    with chromium_page() as page:
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.goto(f"{data_docs_url}/index.html", wait_until="networkidle")
+        assert page.evaluate("typeof window.jQuery") == "function"
+        assert page.evaluate("typeof jQuery.fn.bootstrapTable") == "function"
+        # Bootstrap's CSS applied: its .navbar is a flex box (unstyled: a block)
+        assert page.evaluate("getComputedStyle(document.querySelector('.navbar')).display") == "flex"
+        # the validation results table has a row per suite run
+        page.locator("td", has_text="marts.interaction_resource_fact").first.wait_for(state="visible")
+        assert page.locator("table tbody tr").count() >= 10  # the table pages its rows
+        screenshot(page, "quality_index")
 
-            # a row opens its validation result page
-            page.locator("td", has_text="marts.interaction_resource_fact").first.click()
-            page.wait_for_url("**/validations/marts/interaction_resource_fact/**")
-            page.wait_for_load_state("networkidle")
-            page.get_by_text("talk_duration is not negative").first.wait_for(state="visible")
-            assert page.evaluate("getComputedStyle(document.querySelector('.navbar')).display") == "flex"
-            page.screenshot(path=str(ARTIFACTS / "quality_validation.png"), full_page=False)
-        finally:
-            browser.close()
+        # a row opens its validation result page
+        page.locator("td", has_text="marts.interaction_resource_fact").first.click()
+        page.wait_for_url("**/validations/marts/interaction_resource_fact/**")
+        page.wait_for_load_state("networkidle")
+        page.get_by_text("talk_duration is not negative").first.wait_for(state="visible")
+        assert page.evaluate("getComputedStyle(document.querySelector('.navbar')).display") == "flex"
+        screenshot(page, "quality_validation")
+        requests = list(page.requested)
     hosts = {urlparse(u).hostname for u in requests if not u.startswith(("data:", "blob:"))}
     assert hosts == {"127.0.0.1"}, sorted(u for u in requests if urlparse(u).hostname != "127.0.0.1")
     assert failed == [], failed
