@@ -13,3 +13,8 @@
     from {{ ref('ag2_' ~ family ~ '_' ~ level) }} as level_rows
     {% endfor %}
 {%- endmacro %}
+
+{#- An IRF row of an agent party of a non-consultation call. -#}
+{% macro non_consult_agent_row(rows) -%}
+    {{ rows }}.agent_id is not null and {{ rows }}.resource_role not in ('ReceivedConsult', 'InitiatedConsult')
+{%- endmacro %}

@@ -36,6 +36,8 @@ CHOICE_FILTERS = {"queue": "Queue", "agent_group": "Agent group", "agent": "Agen
 SUBJECTS_SQL = "select subject_kind, subject_key, subject_name from reports.rpt_report_subjects order by 3"
 MEDIA_SQL = "select media_type_key, media_name from infomart.media_type order by 1"
 LATEST_DAY_SQL = "select max(interval_start_ts) from infomart.ag2_id_day"
+#: rows a page shows (a list over a long range can have 100,000); the CSV has them all
+MAX_SHOWN_ROWS = 2_000
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,10 @@ class Page:
     seconds: float
     choices: dict[str, list[tuple[int, str]]]
     empty: str | None = None
+
+    @property
+    def shown_rows(self) -> list[list[Any]]:
+        return self.rows[:MAX_SHOWN_ROWS]
 
 
 def build_page(config: ServeConfig, report: Report, params: dict[str, str]) -> Page:
@@ -243,9 +249,10 @@ def create_app(config: ServeConfig) -> Starlette:
             empty=page.empty,
             chart=page.chart,
             columns=page.columns,
-            rows=page.rows,
+            rows=page.shown_rows,
             total=page.total,
             row_count=len(page.rows),
+            shown_count=len(page.shown_rows),
             seconds=page.seconds,
             query=page.filters.query_string(),
         )

@@ -186,7 +186,11 @@ from reports.rpt_agent_state_details
 where agent_key = %(agent)s and start_ts < %(day_end)s and coalesce(end_ts > %(day_start)s, true)
 order by lane_kind desc, media_name, start_ts
 """
-HORIZON_SQL = "select max(last_landed_at), max(coalesce(end_ts, start_ts)) from infomart.sm_res_state_fact"
+# the facts' data horizon: the latest state instant, read off the last day of states (index range)
+HORIZON_SQL = """
+select greatest(max(start_ts), max(end_ts)) from infomart.sm_res_state_fact
+where start_ts >= (select max(start_ts) from infomart.sm_res_state_fact) - interval '1 day'
+"""
 
 
 def first_agent_with_states(conn: psycopg.Connection, filters: Filters, zone: ZoneInfo) -> int | None:
@@ -204,12 +208,15 @@ def agent_timeline(conn: psycopg.Connection, agent: int, filters: Filters, zone:
     an open span runs to the facts' data horizon (the latest state instant landed)."""
     day_start, _ = filters.span(zone)
     day_end = datetime.combine(filters.date_from + timedelta(days=1), datetime.min.time(), zone)
-    horizon = conn.execute(HORIZON_SQL).fetchone()
-    data_horizon = (horizon[1] if horizon else None) or day_end
-    spans = []
-    for lane_kind, media, label, start, end in conn.execute(
+    found = conn.execute(
         TIMELINE_SQL, {"agent": agent, "day_start": day_start, "day_end": day_end}
-    ):
+    ).fetchall()
+    data_horizon = day_end
+    if any(end is None for *_, end in found):  # an open span runs to the horizon
+        row = conn.execute(HORIZON_SQL).fetchone()
+        data_horizon = (row[0] if row else None) or day_end
+    spans = []
+    for lane_kind, media, label, start, end in found:
         lane = f"{media} state" if lane_kind == "state" else f"{media} reason"
         shown_end = min(end or data_horizon, day_end)
         shown_start = max(start, day_start)

@@ -4,7 +4,8 @@
     row ended AbandonedWhileRinging), in queue (its last mediation segment ended Abandoned),
     after queue (the last segment was diverted, e.g. to a routing point) or before any queue.
     wait_ms: the customer's whole time, START_TS -> END_TS; queue_wait_ms: the last segment's
-    MEDIATION_DURATION. -#}
+    MEDIATION_DURATION. Every lookup is per abandoned interaction (by index), so a report's date
+    range on start_ts reaches interaction_fact's index. -#}
 
 with
 
@@ -12,7 +13,9 @@ interactions as (
     select * from {{ ref('interaction_fact') }}
 ),
 
-party_rows as (
+-- read twice (per abandoned interaction, by index): not materialized, or PostgreSQL would
+-- copy the whole fact first
+party_rows as not materialized (
     select * from {{ ref('interaction_resource_fact') }}
 ),
 
@@ -28,19 +31,6 @@ media_types as (
     select * from {{ ref('media_type') }}
 ),
 
-agent_rows as (
-    select
-        party_rows.interaction_id,
-        party_rows.resource_key,
-        party_rows.talk_count,
-        party_rows.result_reason,
-        party_rows.end_ts
-    from party_rows
-    where
-        party_rows.agent_id is not null
-        and party_rows.resource_role not in ('ReceivedConsult', 'InitiatedConsult')
-),
-
 abandoned as (
     select interactions.*
     from interactions
@@ -49,30 +39,12 @@ abandoned as (
         and interactions.interaction_type_key = 1
         and not exists (
             select 1
-            from agent_rows
-            where agent_rows.interaction_id = interactions.interaction_id and agent_rows.talk_count = 1
+            from party_rows
+            where
+                party_rows.interaction_id = interactions.interaction_id
+                and party_rows.talk_count = 1
+                and {{ non_consult_agent_row('party_rows') }}
         )
-),
-
-last_segments as (
-    select distinct on (segments.interaction_id)
-        segments.interaction_id,
-        segments.resource_key,
-        segments.queue_name,
-        segments.technical_result,
-        segments.mediation_duration_ms
-    from segments
-    where segments.interaction_id in (select abandoned.interaction_id from abandoned)
-    order by segments.interaction_id asc, segments.start_ts desc, segments.mediation_segment_id desc
-),
-
-ringing as (
-    select distinct on (agent_rows.interaction_id)
-        agent_rows.interaction_id,
-        agent_rows.resource_key
-    from agent_rows
-    where agent_rows.result_reason = 'AbandonedWhileRinging'
-    order by agent_rows.interaction_id asc, agent_rows.end_ts desc
 )
 
 select
@@ -97,7 +69,29 @@ select
     {{ ms_between('abandoned.start_ts', 'abandoned.end_ts') }} as wait_ms,
     last_segments.mediation_duration_ms as queue_wait_ms
 from abandoned
-left join last_segments on abandoned.interaction_id = last_segments.interaction_id
-left join ringing on abandoned.interaction_id = ringing.interaction_id
+left join lateral (
+    select
+        segments.interaction_id,
+        segments.resource_key,
+        segments.queue_name,
+        segments.technical_result,
+        segments.mediation_duration_ms
+    from segments
+    where segments.interaction_id = abandoned.interaction_id
+    order by segments.start_ts desc, segments.mediation_segment_id desc
+    limit 1
+) as last_segments on true
+left join lateral (
+    select
+        party_rows.interaction_id,
+        party_rows.resource_key
+    from party_rows
+    where
+        party_rows.interaction_id = abandoned.interaction_id
+        and party_rows.result_reason = 'AbandonedWhileRinging'
+        and {{ non_consult_agent_row('party_rows') }}
+    order by party_rows.end_ts desc
+    limit 1
+) as ringing on true
 left join agents on ringing.resource_key = agents.resource_key
 left join media_types on abandoned.media_type_key = media_types.media_type_key

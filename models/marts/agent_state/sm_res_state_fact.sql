@@ -9,6 +9,7 @@
         indexes=[
             {'columns': ['sm_res_state_fact_key'], 'unique': true},
             {'columns': ['start_ts']},
+            {'columns': ['resource_key', 'start_ts']},
             {'columns': ['agent_id', 'media_name', 'session_start_ts']},
             {'columns': ['last_landed_at']},
             {'columns': ['sm_res_session_fact_key']},

@@ -6,6 +6,7 @@
         indexes=[
             {'columns': ['mediation_segment_id'], 'unique': True},
             {'columns': ['media_server_ixn_id']},
+            {'columns': ['interaction_id']},
             {'columns': ['start_ts']},
             {'columns': ['last_landed_at']},
         ],
