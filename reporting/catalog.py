@@ -50,6 +50,7 @@ class Report:
     reads: tuple[str, ...] = field(default=())  # the aggregates behind the view, for the docs
     kind: Literal["aggregate", "list", "timeline"] = "aggregate"
     agent_column: str = "subject_key"  # the view's agent key (agent and agent-group filters)
+    order: str | None = None  # the rows' order (SQL over the groups); default: the dimensions
 
 
 def seconds(ms_sql: str) -> str:
@@ -107,6 +108,7 @@ def _wait_distribution(slug: str, title: str, outcome: str, aggregate: str, desc
         filters=QUEUE_FILTERS,
         where=f"wait_outcome = '{outcome}'",
         reads=(aggregate,),
+        order="min(time_range_key)",  # the ranges from the shortest waits up
     )
 
 

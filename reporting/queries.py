@@ -104,7 +104,7 @@ def report_sql(report: Report, filters: Filters, zone: ZoneInfo) -> tuple[sql.Co
         view=sql.Identifier("reports", report.view),
         where=sql.SQL(" and ").join(sql.SQL(c) for c in conditions),
         sets=sql.SQL(", ").join(sets),
-        order=sql.SQL(", ").join(sql.SQL(str(i + 1)) for i in range(len(dims))),
+        order=sql.SQL(report.order or ", ".join(str(i + 1) for i in range(len(dims)))),
     )
     return query, params
 
