@@ -145,6 +145,12 @@ class Settings(BaseSettings):
         description="Incremental staging re-reads raw rows landed this long before its high-water mark.",
     )
     cycle_seconds: int = Field(default=60, ge=1, description="Pause between cycles of `infomart run`.")
+    aggregates_every_seconds: int = Field(
+        default=0,
+        ge=0,
+        description="A cycle builds the aggregates at most this often (0: every cycle); the cycles between"
+        " build the facts only, and the next due cycle catches the aggregates up.",
+    )
     startup_wait_seconds: int = Field(
         default=60,
         ge=0,

@@ -90,3 +90,13 @@
         "save_cycle_table has no implementation for adapter '" ~ adapter.type() ~ "': add one in macros/incremental.sql"
     ) }}
 {%- endmacro %}
+
+{#- The replace_all strategy of the dimension tables rebuilt whole (resource_, group_): every row
+    deleted and the new rows inserted in one transaction, so the relation (and every view that
+    reads it) stays; see DECISIONLOG.md, "Dimension tables are replaced in place". -#}
+{% macro get_incremental_replace_all_sql(arg_dict) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }};
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}

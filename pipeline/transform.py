@@ -23,7 +23,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from infomart import metrics
 from infomart.settings import Settings
-from pipeline import freshness
+from pipeline import cadence, freshness
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -52,6 +52,8 @@ class TransformResult:
     #: the source tables whose models were built; None: everything was built
     built_sources: list[str] | None = None
     freshness_seconds: float = 0.0
+    #: a cycle on the aggregates' own cadence left them for a later cycle
+    aggregates_deferred: bool = False
 
     def failures(self) -> list[NodeResult]:
         return [n for n in self.nodes if n.status in {"error", "fail", "runtime error"}]
@@ -211,10 +213,6 @@ def _freshness(
     return sources, complete
 
 
-#: the model folders whose views a cycle does not rebuild (models/reports is not one of them)
-CYCLE_SKIPS_VIEWS = ("staging", "intermediate", "marts", "aggregates")
-
-
 def transform(
     settings: Settings,
     dsn: str,
@@ -259,20 +257,22 @@ def transform(
         built = freshness.fresher_sources(current, previous)
     for name in sources:
         metrics.SOURCE_FRESHER.labels(name).set(1 if built is None or name in built else 0)
-    if built == []:  # no source has new rows: no dbt build at all
+    aggregates = cadence.load(home)
+    now = time.time()
+    aggregates_due = built is None or aggregates.due(settings.aggregates_every_seconds, now)
+    if built == [] and not (aggregates.pending and aggregates_due):
+        # no source has new rows (and no aggregate build is owed): no dbt build at all
         freshness.save_state(home, current, fingerprint, not_after)
         return TransformResult(True, 0.0, [], sources, [], freshness_seconds)
 
     if built is not None:
         # views are not rebuilt: the project is unchanged (same fingerprint), so the views the
-        # last build created still say the same; their data tests still run. The report views
-        # are the exception: they read dimension tables that a build replaces (a table model is
-        # rebuilt and its old relation dropped with cascade, and its dependent views with it)
-        args += ["--select", *(f"source:events.{name}+" for name in built)]
-        args += [
-            "--exclude",
-            *(f"config.materialized:view,path:models/{folder}" for folder in CYCLE_SKIPS_VIEWS),
-        ]
+        # last build created still say the same; their data tests still run
+        selected = [f"source:events.{name}+" for name in built] if built else [cadence.AGGREGATES]
+        excluded = ["resource_type:model,config.materialized:view"]
+        if not aggregates_due:
+            excluded.append(cadence.AGGREGATES)
+        args += ["--select", *selected, "--exclude", *excluded]
     # raises if the build failed. The build gets a copy: compiling marks the manifest's ephemeral
     # models as injected, and a second build on the same object then omits their CTEs
     # ('relation "__dbt__cte__..." does not exist'); source freshness compiles nothing.
@@ -286,6 +286,11 @@ def transform(
         manifest=build_manifest,
         docs_unchanged=built is not None,
     )
+    if aggregates_due:
+        cadence.save(home, cadence.AggregateState(last_built=now, pending=False))
+    elif not aggregates.pending:
+        cadence.save(home, cadence.AggregateState(last_built=aggregates.last_built, pending=True))
+    result.aggregates_deferred = not aggregates_due
     freshness.save_state(home, current, fingerprint, not_after)
     result.sources, result.built_sources, result.freshness_seconds = sources, built, freshness_seconds
     return result

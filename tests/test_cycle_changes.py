@@ -4,6 +4,7 @@ sources with new rows (pipeline/freshness.py, transform(only_changed=True))."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import orjson
@@ -194,3 +195,63 @@ def test_rows_committed_late_by_an_open_transaction_are_built(
     assert count(dsn, "select count(*) from staging.stg_events__voice_callthread") == 6
     assert count(dsn, "select count(*) from infomart.interaction_fact") == 3
     assert _cycle(cycle_settings).nodes == []
+
+
+def _ended_call(events: EventFactory, call_id: str, ts: str, end_ts: str) -> list[dict]:
+    return [
+        *_call(events, call_id, ts),
+        events.make("Released", end_ts, call_id=call_id, party_id=f"{call_id}-p1", cause="Normal"),
+        events.make("CallEnded", end_ts, call_id=call_id),
+    ]
+
+
+def _ag2_id(dsn: str) -> list[tuple]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(
+            "select date_time_key, media_type_key, interaction_type_key, entered, abandoned"
+            " from infomart.ag2_id_subhr order by 1, 2, 3"
+        ).fetchall()
+
+
+def test_aggregates_on_their_own_cadence_catch_up(cycle_settings: Settings, events: EventFactory) -> None:
+    """With aggregates_every_seconds, the cycles between builds leave the aggregates out; the next
+    due cycle builds them even without new events, and they equal a full rebuild."""
+    dsn = cycle_settings.pg_dsn
+    assert dsn is not None
+    hourly = cycle_settings.model_copy(update={"aggregates_every_seconds": 3600})
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        _land(
+            conn,
+            "voice_callthread",
+            *_ended_call(events, "c1", "2026-11-23T10:01:00.000Z", "2026-11-23T10:03:00.000Z"),
+        )
+    first = _cycle(hourly)  # no state yet: everything, the aggregates too
+    assert not first.aggregates_deferred and "ag2_id_subhr" in _ran(first)
+    assert sum(r[3] for r in _ag2_id(dsn)) == 1
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        _land(
+            conn,
+            "voice_callthread",
+            *_ended_call(events, "c2", "2026-11-23T10:20:00.000Z", "2026-11-23T10:21:00.000Z"),
+        )
+    facts_only = _cycle(hourly)
+    assert facts_only.aggregates_deferred and facts_only.built_sources == ["voice_callthread"]
+    ran = _ran(facts_only)
+    assert "interaction_fact" in ran and not any(name.startswith("ag2_") for name in ran), ran
+    assert count(dsn, "select count(*) from infomart.interaction_fact") == 2
+    assert sum(r[3] for r in _ag2_id(dsn)) == 1  # not yet
+    assert _cycle(hourly).nodes == []  # idle and not due: nothing
+
+    due = cycle_settings.model_copy(update={"aggregates_every_seconds": 1})
+    time.sleep(1.1)
+    catch_up = _cycle(due)  # no new events, but the aggregates are owed
+    assert catch_up.built_sources == [] and not catch_up.aggregates_deferred
+    ran = _ran(catch_up)
+    assert "ag2_id_subhr" in ran and "interaction_fact" not in ran, ran
+    assert sum(r[3] for r in _ag2_id(dsn)) == 2
+    assert _cycle(due).nodes == []  # nothing owed any more
+
+    caught_up = _ag2_id(dsn)
+    transform(cycle_settings, dsn, full_refresh=True, tests=False)
+    assert _ag2_id(dsn) == caught_up

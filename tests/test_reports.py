@@ -356,8 +356,8 @@ def test_the_data_quality_results_load_offline(page: Any, mart: Mart):
 
 # ------------------------------------------------------------------ last: it adds a day to the mart
 def test_a_partial_cycle_keeps_the_report_views(page: Any, mart: Mart):
-    """A cycle that rebuilds the dimension tables (their old relations are dropped with cascade)
-    rebuilds the report views too, so the reports still open and show the new day."""
+    """A cycle rebuilds the dimension tables the report views read, in place (the views would go
+    with a dropped relation), and leaves the views alone: the reports still open, with the new day."""
     dsn = mart.dsn
     result = simulate(
         SimulationConfig(seed=2, agents=15, duration_hours=1, start=datetime(2026, 11, 24, 8, tzinfo=UTC))
@@ -366,8 +366,8 @@ def test_a_partial_cycle_keeps_the_report_views(page: Any, mart: Mart):
     land_folder(mart.settings, mart.settings.home / "day2")
     cycle = transform(mart.settings, dsn, tests=False, only_changed=True)
     built = {n.name for n in cycle.nodes}
-    assert cycle.built_sources and "resource_" in built and "rpt_queue_summary" in built
-    assert "ag2_queue_week" not in built  # the other views are not rebuilt
+    assert cycle.built_sources and "resource_" in built  # group_ reads only configuration
+    assert "rpt_queue_summary" not in built and "ag2_queue_week" not in built  # views are not rebuilt
     _open(page, mart, "/reports/queue-summary?from=2026-11-24&level=hour")
     day2 = _sql(
         mart,

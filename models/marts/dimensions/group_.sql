@@ -1,6 +1,7 @@
 {{
     config(
-        materialized='table',
+        materialized='incremental',
+        incremental_strategy='replace_all',
         indexes=[{'columns': ['group_key'], 'unique': true}],
         post_hook="{{ analyze_if_stale() }}",
     )

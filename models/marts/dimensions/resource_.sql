@@ -1,6 +1,7 @@
 {{
     config(
-        materialized='table',
+        materialized='incremental',
+        incremental_strategy='replace_all',
         indexes=[
             {'columns': ['resource_key'], 'unique': true},
             {'columns': ['resource_type', 'resource_name']},
@@ -17,8 +18,9 @@
     A name seen in events gets its own row, resource_key(type, name), unless every use of it
     resolves to a configured object's later name (macro renamed_resources); until its
     configuration lands that row has no configuration columns (configured_flag 0), and when
-    it lands the same row (same key) gets them. A table: one row per resource, rebuilt from
-    the incremental int_config__seen_resources and int_config__names. -#}
+    it lands the same row (same key) gets them. One row per resource, recomputed whole from
+    the incremental int_config__seen_resources and int_config__names and replaced in place
+    (strategy replace_all: the views that read it stay). -#}
 
 with
 
