@@ -5,26 +5,8 @@
 
 with
 
-agent_rows as (
-    {{ report_level_rows('agent') }}
-),
-
-group_rows as (
-    {{ report_level_rows('agent_grp') }}
-),
-
 subject_rows as (
-    select
-        'agent' as subject_kind,
-        agent_rows.resource_key as subject_key,
-        agent_rows.*
-    from agent_rows
-    union all
-    select
-        'agent_group' as subject_kind,
-        group_rows.group_key as subject_key,
-        group_rows.*
-    from group_rows
+    {{ report_subject_rows('agent') }}
 ),
 
 subjects as (
