@@ -135,6 +135,22 @@ class Settings(BaseSettings):
         default=None, description="Local folder used as object storage when no S3 bucket is set."
     )
     s3: S3Settings = Field(default_factory=S3Settings)
+    event_max_bytes: int = Field(
+        default=1 << 20, ge=1024, description="A message longer than this is rejected (too_large)."
+    )
+    future_tolerance_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="An event whose ts is further ahead of the ingest clock is rejected (future_timestamp).",
+    )
+    raw_retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Raw events are kept this long; an older event is rejected (too_old). Unset: no limit.",
+    )
+    string_max_chars: int = Field(
+        default=32_768, ge=64, description="A string value longer than this is rejected (string_too_long)."
+    )
     batch_size: int = Field(default=20_000, ge=1, le=1_000_000, description="Events per COPY transaction.")
     # dbt waits on PostgreSQL for most of a node: 4 threads keep 2 cores busy (10k-event cycles
     # at 1M events: dbt 9.1 s with 4 threads against 11.0 s with 2, mean of four each)

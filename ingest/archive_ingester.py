@@ -25,7 +25,7 @@ import psycopg
 from infomart import metrics
 from infomart.settings import LOGICAL_TOPICS, Settings
 from ingest.batch_writer import OrderedBatchWriter
-from ingest.contract import Contract
+from ingest.contract import Contract, limits_of
 from ingest.landing import Batch, Reject, ensure_raw_schema, write_batch
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ class ArchiveIngester:
         self.settings = settings
         self.conn = psycopg.connect(dsn, autocommit=True)
         ensure_raw_schema(self.conn)
-        self.contract = Contract(settings.tenant)
+        self.contract = Contract(settings.tenant, limits_of(settings))
 
     def ingest(self, archives: list[ArchiveFile], progress: Progress | None = None) -> ArchiveStats:
         stats = ArchiveStats()

@@ -19,7 +19,7 @@ import psycopg
 from infomart import metrics
 from infomart.settings import Settings
 from ingest.batch_writer import OrderedBatchWriter
-from ingest.contract import Contract
+from ingest.contract import Contract, limits_of
 from ingest.kafka_client import Consumer, TopicPartition, make_consumer
 from ingest.landing import Batch, Reject, ensure_raw_schema, write_batch
 
@@ -56,7 +56,7 @@ class KafkaIngester:
         self.settings = settings
         self.conn = psycopg.connect(dsn, autocommit=True)
         ensure_raw_schema(self.conn)
-        self.contract = Contract(settings.tenant)
+        self.contract = Contract(settings.tenant, limits_of(settings))
         self.logical = {name: logical for logical, name in settings.topics.by_logical().items()}
         self.consumer = consumer or make_consumer(settings, bootstrap)
         self.positions: dict[TopicPartition, int] = {}

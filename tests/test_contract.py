@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jsonschema
 import orjson
 import pytest
 
-from ingest.contract import SCHEMA_DIR, TOPIC_TYPES, TOPICS, Contract
+from ingest.contract import SCHEMA_DIR, TOPIC_TYPES, TOPICS, Contract, Limits
 
 TENANT = "t1"
 
@@ -615,7 +615,7 @@ def test_impossible_date(contract: Contract, ts: str) -> None:
 
 def test_leap_day_ok(contract: Contract) -> None:
     assert_valid(
-        contract, "voice-callthread", event("voice-callthread", "CallEnded", ts="2028-02-29T23:59:59.999Z")
+        contract, "voice-callthread", event("voice-callthread", "CallEnded", ts="2024-02-29T23:59:59.999Z")
     )
 
 
@@ -810,3 +810,80 @@ def test_hot_path_agrees_with_explained_path_and_reference(
             category(result[1])
         accepted += result[1] is None
     assert accepted > 0
+
+
+# ------------------------------------------------------------------ limits (settings)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def _limited(**limits: Any) -> Contract:
+    return Contract(TENANT, Limits(**limits), clock=lambda: NOW)
+
+
+def test_a_message_over_the_size_limit_is_too_large_before_it_is_parsed() -> None:
+    contract = _limited(max_bytes=2048)
+    big = event("voice-callthread", "CallCreated", user_data={"note": "x" * 3000})
+    reason = assert_rejected(contract, "voice-callthread", big, "too_large")
+    assert "more than the limit of 2,048 (setting event_max_bytes)" in reason
+    assert contract.check("voice-callthread", b"{" + b" " * 4000)[1].startswith("too_large:")  # type: ignore[union-attr]
+    assert Limits().max_bytes == 1 << 20
+
+
+def test_a_future_timestamp_beyond_the_tolerance_is_rejected_and_one_within_is_not() -> None:
+    contract = _limited(future_tolerance=timedelta(hours=1))
+    assert_valid(
+        contract, "voice-callthread", event("voice-callthread", "CallEnded", ts="2026-11-23T12:59:59.999Z")
+    )
+    reason = assert_rejected(
+        contract,
+        "voice-callthread",
+        event("voice-callthread", "CallEnded", ts="2026-11-23T13:00:00.001Z"),
+        "future_timestamp",
+    )
+    assert "ahead of the ingest clock (2026-11-23T12:00:00Z" in reason
+    # the event that once broke every transform (date_time "integer out of range")
+    assert_rejected(
+        contract,
+        "voice-callthread",
+        event("voice-callthread", "CallEnded", ts="9999-12-31T23:59:59.999Z"),
+        "future_timestamp",
+    )
+
+
+def test_an_event_older_than_the_retention_is_too_old_and_a_late_one_inside_is_normal() -> None:
+    assert_valid(
+        _limited(), "voice-callthread", event("voice-callthread", "CallEnded", ts="2001-01-01T00:00:00.000Z")
+    )
+    contract = _limited(max_age=timedelta(days=30))
+    assert_valid(
+        contract, "voice-callthread", event("voice-callthread", "CallEnded", ts="2026-10-25T00:00:00.000Z")
+    )
+    reason = assert_rejected(
+        contract,
+        "voice-callthread",
+        event("voice-callthread", "CallEnded", ts="2026-10-23T00:00:00.000Z"),
+        "too_old",
+    )
+    assert "raw retention of 30 days (setting raw_retention_days)" in reason
+
+
+def test_a_string_over_the_bound_is_rejected_at_any_depth() -> None:
+    contract = _limited(max_string_chars=100)
+    ok = event("voice-callthread", "CallCreated", user_data={"note": "x" * 100})
+    assert_valid(contract, "voice-callthread", ok)
+    deep = event("voice-callthread", "CallCreated", user_data={"case": {"notes": ["short", "y" * 101]}})
+    reason = assert_rejected(contract, "voice-callthread", deep, "string_too_long")
+    assert reason.startswith("string_too_long: user_data.case.notes[1] is longer than 100 characters")
+
+
+def test_the_limits_come_from_the_settings() -> None:
+    from infomart.settings import Settings
+    from ingest.contract import limits_of
+
+    limits = limits_of(
+        Settings(
+            event_max_bytes=4096, future_tolerance_seconds=60, raw_retention_days=7, string_max_chars=500
+        )
+    )
+    assert limits == Limits(4096, timedelta(seconds=60), timedelta(days=7), 500)
+    assert limits_of(Settings()).max_age is None

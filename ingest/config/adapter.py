@@ -92,7 +92,7 @@ from psycopg import IsolationLevel
 from infomart.objectstore import ObjectNotFound, ObjectStore
 from infomart.settings import Settings
 from ingest.config.database import ConfigDbError, schema_exists
-from ingest.contract import Contract
+from ingest.contract import Contract, limits_of
 from ingest.kafka_client import Consumer, Message, Producer, TopicPartition
 
 log = logging.getLogger(__name__)
@@ -474,7 +474,7 @@ class ConfigAdapter:
         self.batch_size = batch_size
         self.snapshot_interval_s = snapshot_interval_s
         self.source = source
-        self.contract = Contract(settings.tenant)
+        self.contract = Contract(settings.tenant, limits_of(settings))
         self.pos = TopicPosition()
         self.follow: dict[TopicPartition, int] = {}  # consumer position after the last message seen
         self.stop = threading.Event()

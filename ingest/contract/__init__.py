@@ -12,6 +12,7 @@ raw messages::
 
 Checks, in order, each failure giving ``"<category>: <human-readable detail>"``:
 
+``too_large``            the message is longer than the size limit (default 1 MiB), before it is parsed
 ``invalid_json``         not JSON, or not UTF-8
 ``unsupported_text``     a ``\\u0000`` escape or a lone UTF-16 surrogate escape (PostgreSQL jsonb rejects
                          both)
@@ -19,9 +20,13 @@ Checks, in order, each failure giving ``"<category>: <human-readable detail>"``:
 ``envelope``             envelope schema (missing field, wrong type, ``ts`` format, ...)
 ``unsupported_version``  ``v`` is an integer other than 1
 ``bad_timestamp``        ``ts`` has the right shape but is not a real date-time (month 13, Feb 30, ...)
+``future_timestamp``     ``ts`` is further ahead of the ingest clock than the tolerance (default 1 hour)
+``too_old``              ``ts`` is older than the raw retention (only when a retention is set)
 ``wrong_tenant``         the event belongs to another tenant
 ``unknown_type``         ``type`` is not an event type of the topic
 ``schema``               the event-type schema
+``string_too_long``      a string value (at any depth, user data included) is longer than the bound
+                         (default 32,768 characters; checked only for messages that long)
 
 The JSON Schema rules are jsonschema-rs's; this module adds only what no JSON Schema validator checks:
 the text PostgreSQL jsonb cannot store, integral floats, real calendar dates, the tenant and the version
@@ -37,7 +42,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -45,9 +52,10 @@ from typing import Any, NamedTuple
 import jsonschema_rs
 import orjson
 
+from infomart.settings import Settings
 from ingest.contract.reasons import first_error_reason
 
-__all__ = ["SCHEMA_DIR", "TOPICS", "TOPIC_TYPES", "Contract"]
+__all__ = ["SCHEMA_DIR", "TOPICS", "TOPIC_TYPES", "Contract", "Limits", "limits_of"]
 
 SCHEMA_DIR: Path = Path(__file__).resolve().parent / "schemas"
 
@@ -168,13 +176,53 @@ def _has_float(event: dict[str, Any], fields: tuple[str, ...]) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The bounds an event must keep besides its schema (settings ``event_max_bytes``,
+    ``future_tolerance_seconds``, ``raw_retention_days``, ``string_max_chars``)."""
+
+    max_bytes: int = 1 << 20
+    future_tolerance: timedelta = timedelta(hours=1)
+    max_age: timedelta | None = None  # the raw retention; None: no event is too old
+    max_string_chars: int = 32_768
+
+
+def limits_of(settings: Settings) -> Limits:
+    """The limits the settings give."""
+    return Limits(
+        max_bytes=settings.event_max_bytes,
+        future_tolerance=timedelta(seconds=settings.future_tolerance_seconds),
+        max_age=timedelta(days=settings.raw_retention_days) if settings.raw_retention_days else None,
+        max_string_chars=settings.string_max_chars,
+    )
+
+
+def _long_string(value: object, bound: int) -> str | None:
+    """The path of the first string longer than `bound` in a JSON value, or None."""
+    if type(value) is str:
+        return "" if len(value) > bound else None
+    items = value.items() if type(value) is dict else enumerate(value) if type(value) is list else ()
+    for key, inner in items:
+        found = _long_string(inner, bound)
+        if found is not None:
+            return f".{key}{found}" if type(key) is str else f"[{key}]{found}"
+    return None
+
+
 class Contract:
     """Validator of contract-v1 events for one tenant's Info Mart."""
 
-    def __init__(self, tenant: str) -> None:
+    def __init__(
+        self,
+        tenant: str,
+        limits: Limits | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         if not isinstance(tenant, str) or not tenant:
             raise ValueError(f"tenant must be a non-empty string, got {tenant!r}")
         self.tenant = tenant
+        self.limits = limits or Limits()
+        self.clock = clock
         self._tenant_is = f"this Info Mart's tenant {tenant!r}"
         self._envelope, self._types = _compiled()
 
@@ -191,6 +239,11 @@ class Contract:
             if not isinstance(raw, bytes | bytearray | memoryview):
                 return None, f"invalid_json: expected bytes, got {type(raw).__name__}"
             raw = bytes(raw)
+        if len(raw) > self.limits.max_bytes:
+            return None, (
+                f"too_large: the message is {len(raw):,} bytes, more than the limit of"
+                f" {self.limits.max_bytes:,} (setting event_max_bytes)"
+            )
 
         # Parse. orjson rejects invalid UTF-8 and lone surrogates itself; name the latter precisely.
         try:
@@ -209,9 +262,9 @@ class Contract:
         etype = event.get("type")
         entry = types.get(etype) if type(etype) is str else None
         if entry is not None and entry.accepts.is_valid(event) and not _has_float(event, entry.int_fields):
-            reason = self._ts_and_tenant(event)
+            reason = self._ts_and_tenant(event) or self._strings(event, len(raw))
             return (None, reason) if reason else (event, None)
-        reason = self.explain(topic, event)  # the authoritative, ordered checks
+        reason = self.explain(topic, event) or self._strings(event, len(raw))  # the ordered checks
         return (None, reason) if reason else (event, None)
 
     def explain(self, topic: str, event: dict[str, Any]) -> str | None:
@@ -250,12 +303,37 @@ class Contract:
         """Checks after the envelope schema: ``ts`` is a real date-time, the tenant is ours."""
         ts = event["ts"]
         try:
-            datetime.fromisoformat(ts)
+            when = datetime.fromisoformat(ts)
         except ValueError:
             return f"bad_timestamp: ts {ts!r} is not a valid date-time"
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        now = self.clock()
+        if when > now + self.limits.future_tolerance:
+            return (
+                f"future_timestamp: ts {ts} is more than {self.limits.future_tolerance} ahead of the ingest"
+                f" clock ({now:%Y-%m-%dT%H:%M:%SZ}; setting future_tolerance_seconds)"
+            )
+        if self.limits.max_age is not None and when < now - self.limits.max_age:
+            return (
+                f"too_old: ts {ts} is older than the raw retention of {self.limits.max_age.days} days"
+                " (setting raw_retention_days)"
+            )
         if event["tenant"] != self.tenant:
             return f"wrong_tenant: event tenant {event['tenant']!r} is not {self._tenant_is}"
         return None
+
+    def _strings(self, event: dict[str, Any], size: int) -> str | None:
+        """A string value longer than the bound (only a message that long can hold one)."""
+        bound = self.limits.max_string_chars
+        if size <= bound:
+            return None
+        path = _long_string(event, bound)
+        if path is None:
+            return None
+        return (
+            f"string_too_long: {path.lstrip('.')} is longer than {bound:,} characters"
+            " (setting string_max_chars)"
+        )
 
     @staticmethod
     def _unknown_type(topic: str, etype: str) -> str:
