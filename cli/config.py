@@ -15,8 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.common import fail, settings_or_exit
 from infomart import embedded
-from infomart.settings import Settings, SettingsError, load_settings
 
 console = Console(stderr=True)
 out = Console()
@@ -25,19 +25,6 @@ config_db_app = typer.Typer(
     help="The Configuration Database (Genesys Configuration Server objects) read by the config adapter.",
     no_args_is_help=True,
 )
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-
-
-def _fail(msg: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/red] {msg}")
-    return typer.Exit(code)
 
 
 @config_db_app.command("init")
@@ -64,7 +51,7 @@ def config_db_init(
     from cli.config_demo import AlreadyConfigured, demo_changed_at, load_demo
     from ingest.config.database import ConfigDbError, init_schema, resolve_config_db_dsn
 
-    settings = _settings()
+    settings = settings_or_exit()
     try:
         dsn = resolve_config_db_dsn(settings)
         with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
@@ -91,10 +78,10 @@ def config_db_init(
                         f" changed at {at.isoformat()}"
                     )
     except ConfigDbError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except psycopg.Error as exc:
         where = "INFOMART_CONFIG_DB_DSN" if settings.config_db_dsn else "the default Configuration Database"
-        raise _fail(f"{where}: {str(exc).strip()}") from None
+        raise fail(f"{where}: {str(exc).strip()}") from None
 
 
 def config_adapter(
@@ -122,7 +109,7 @@ def config_adapter(
     from ingest.config.database import ConfigDbError, ensure_config_db
     from ingest.kafka_client import make_consumer, make_producer
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     def fill_with_demo(conn: psycopg.Connection) -> None:
         load_demo(conn, settings.tenant, agents=100, changed_at=demo_changed_at())
@@ -131,9 +118,9 @@ def config_adapter(
         config_dsn = ensure_config_db(settings, fill_with_demo)
         bootstrap = embedded.resolve_bootstrap(settings)
     except ConfigDbError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except Exception as exc:
-        raise _fail(f"cannot start the embedded Kafka-compatible broker: {exc}") from None
+        raise fail(f"cannot start the embedded Kafka-compatible broker: {exc}") from None
     store = make_object_store(settings) if snapshots else None
     producer = make_producer(settings, bootstrap)
     consumer = make_consumer(settings, bootstrap)
@@ -150,7 +137,7 @@ def config_adapter(
     except ConfigDbError as exc:
         producer.close()
         consumer.close()
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
     def stop(signum, frame) -> None:  # type: ignore[no-untyped-def]
         console.print("stopping after the current poll ...")
@@ -188,7 +175,7 @@ def config_adapter(
 
             last = adapter.run(once=once, interval_s=interval, progress=progress, on_poll=on_poll)
     except (AdapterError, ConfigDbError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         adapter.close()
         producer.close()

@@ -26,12 +26,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from cli.common import fail, settings_or_exit
 from cli.config import config_adapter, config_db_app
 from cli.serve import docs, serve
 from cli.simulator_options import with_simulator_options
 from infomart import embedded
 from infomart.retry import wait_for
-from infomart.settings import LOGICAL_TOPICS, Settings, SettingsError, load_settings
+from infomart.settings import LOGICAL_TOPICS, Settings
 from pipeline.cycle import CycleReport, run_cycles, stop_on_signals
 from pipeline.transform import TransformError, TransformResult, transform
 
@@ -55,19 +56,6 @@ log = logging.getLogger("infomart")
 
 
 # ------------------------------------------------------------------ helpers
-def _settings(**overrides: object) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except SettingsError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-
-
-def _fail(msg: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/red] {msg}")
-    return typer.Exit(code)
-
-
 def _dsn(settings: Settings, wait: bool = False) -> str:
     """The PostgreSQL DSN, checked; with `wait` (services) retried for INFOMART_STARTUP_WAIT_SECONDS."""
 
@@ -82,14 +70,14 @@ def _dsn(settings: Settings, wait: bool = False) -> str:
         return wait_for("PostgreSQL", connect, seconds, retry_on=(psycopg.OperationalError,))
     except Exception as exc:
         where = "the embedded PostgreSQL" if settings.embedded_pg else "INFOMART_PG_DSN"
-        raise _fail(f"cannot connect to PostgreSQL ({where}): {exc}") from None
+        raise fail(f"cannot connect to PostgreSQL ({where}): {exc}") from None
 
 
 def _bootstrap(settings: Settings) -> str:
     try:
         return embedded.resolve_bootstrap(settings)
     except Exception as exc:
-        raise _fail(f"cannot start the embedded Kafka-compatible broker: {exc}") from None
+        raise fail(f"cannot start the embedded Kafka-compatible broker: {exc}") from None
 
 
 def _progress() -> Progress:
@@ -171,12 +159,12 @@ def simulate(
     from simulator import SimulationConfig
 
     if out_dir is None and not to_kafka:
-        raise _fail("say where the events go: --out DIR and/or --to-kafka", 2)
-    settings = _settings()
+        raise fail("say where the events go: --out DIR and/or --to-kafka", 2)
+    settings = settings_or_exit()
     try:
         cfg = SimulationConfig(**{**(simulation or {}), "tenant": settings.tenant})  # type: ignore[arg-type]
     except ValueError as exc:
-        raise _fail(f"simulator settings: {exc}", 2) from None
+        raise fail(f"simulator settings: {exc}", 2) from None
     with _progress() as progress:
         result = _simulation(cfg, progress)
         if out_dir is not None:
@@ -220,9 +208,9 @@ def _feed_config(settings: Settings, changes, progress: Progress):  # type: igno
             settings, config_dsn, bootstrap, changes, make_object_store(settings), on_progress
         )
     except (AdapterError, ConfigDbError) as exc:
-        raise _fail(f"configuration: {exc}") from None
+        raise fail(f"configuration: {exc}") from None
     except psycopg.Error as exc:
-        raise _fail(f"configuration: the Configuration Database: {str(exc).strip()}") from None
+        raise fail(f"configuration: the Configuration Database: {str(exc).strip()}") from None
     progress.update(task, completed=len(changes), info=f"{fed.published:,} published on gca-cfg")
     return fed
 
@@ -321,7 +309,7 @@ def ingest_kafka(
     ] = False,
 ) -> None:
     """Consume the six topics into the raw tables (offsets stored in PostgreSQL)."""
-    settings = _settings()
+    settings = settings_or_exit()
     dsn = _dsn(settings, wait=follow)
     with _progress() as progress:
         stats = _ingest_kafka(settings, dsn, follow, progress)
@@ -342,12 +330,12 @@ def ingest_archive(
     """Replay NDJSON archives into the raw tables; re-running the same files adds nothing."""
     from ingest.archive_ingester import ArchiveError, ArchiveIngester, find_archives
 
-    settings = _settings()
+    settings = settings_or_exit()
     skipped: list[Path] = []
     try:
         archives = find_archives(paths, settings, topic, skipped)
     except ArchiveError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     dsn = _dsn(settings)
     ingester = ArchiveIngester(settings, dsn)
     total = sum(a.size for a in archives)
@@ -370,7 +358,7 @@ def ingest_archive(
         try:
             stats = ingester.ingest(archives, progress=on_progress)
         except ArchiveError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         finally:
             ingester.close()
         progress.update(task, completed=total)
@@ -412,13 +400,13 @@ def transform_cmd(
     dbt_log: Annotated[bool, typer.Option("--dbt-log", help="Show dbt's own log.")] = False,
 ) -> None:
     """Run dbt: staging -> intermediate -> marts -> aggregates (and the data tests)."""
-    settings = _settings()
+    settings = settings_or_exit()
     dsn = _dsn(settings)
     try:
         with _progress() as progress:
             _transform(settings, dsn, full_refresh, tests, dbt_log, progress)
     except TransformError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     _print_models(dsn)
 
 
@@ -448,7 +436,7 @@ def run(
     """Run continuously: ingest what Kafka has, transform, wait, repeat. Serves Prometheus metrics."""
     from prometheus_client import start_http_server
 
-    settings = _settings()
+    settings = settings_or_exit()
     dsn = _dsn(settings, wait=True)
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
@@ -519,7 +507,7 @@ def demo(
 ) -> None:
     """Start the embedded services, simulate a small contact center, configure it through the
     Configuration Database and the config adapter, ingest, transform, report."""
-    settings = _settings()
+    settings = settings_or_exit()
     started = time.monotonic()
     console.print("[bold]1/5[/bold] starting services")
     dsn = _dsn(settings)
@@ -550,7 +538,7 @@ def demo(
             console.print("[bold]5/5[/bold] transforming with dbt (models and data tests)")
             _transform(settings, dsn, False, True, False, progress)
     except TransformError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     _print_counts("events landed in raw", {t: stats.events.get(t, 0) for t in LOGICAL_TOPICS})
     _print_models(dsn)
     _print_feed(fed)
@@ -614,7 +602,7 @@ def _describe_dsn(dsn: str) -> str:
 @embedded_app.command("status")
 def embedded_status() -> None:
     """Show the embedded services' state."""
-    settings = _settings()
+    settings = settings_or_exit()
     pid = settings.home.resolve() / "pg" / "postmaster.pid"
     out.print(f"home: {settings.home.resolve()}")
     out.print(f"PostgreSQL: {'running' if pid.exists() else 'stopped'}")
@@ -625,7 +613,7 @@ def embedded_status() -> None:
 @embedded_app.command("stop")
 def embedded_stop() -> None:
     """Stop the embedded PostgreSQL and broker (the broker's in-memory topics are lost)."""
-    settings = _settings()
+    settings = settings_or_exit()
     pg = embedded.stop_embedded_postgres(settings.home)
     kafka = embedded.stop_embedded_kafka(settings.home)
     out.print(
@@ -642,7 +630,7 @@ def quality_cmd() -> None:
 
     from quality.run import run_quality
 
-    settings = _settings()
+    settings = settings_or_exit()
     dsn = _dsn(settings)
     result = run_quality(settings, dsn)
     table = Table(title="data quality (Great Expectations)")
@@ -655,7 +643,7 @@ def quality_cmd() -> None:
     out.print(f"Data Docs: {result.index}")
     if not result.success:
         failures = "\n".join(f"  {escape(str(f))}" for f in result.failures)
-        raise _fail(f"{result.failed} expectation(s) failed:\n{failures}")
+        raise fail(f"{result.failed} expectation(s) failed:\n{failures}")
     out.print(f"{result.evaluated} expectations passed in {result.seconds:.1f} s")
 
 

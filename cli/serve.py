@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 
+from cli.common import fail, settings_or_exit
 from infomart import embedded
-from infomart.settings import Settings, SettingsError, load_settings
+from infomart.settings import Settings
 from pipeline.docs import docs_dir, generate_docs
 from pipeline.transform import TransformError
 from quality.paths import data_docs_dir
@@ -18,14 +19,6 @@ from reporting.access import reader_dsn
 from reporting.app import ServeConfig, create_app
 
 console = Console(stderr=True)
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
 
 
 def serve_config(settings: Settings, dsn: str) -> ServeConfig:
@@ -41,14 +34,13 @@ def serve_config(settings: Settings, dsn: str) -> ServeConfig:
 
 def docs() -> None:
     """Generate the schema reference (dbt docs: models, columns, tests, exposures, lineage) for /docs."""
-    settings = _settings()
+    settings = settings_or_exit()
     dsn = embedded.resolve_pg_dsn(settings)
     try:
         with console.status("dbt docs generate"):
             site = generate_docs(settings, dsn)
     except (TransformError, FileNotFoundError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        raise fail(str(exc)) from None
     console.print(f"schema reference: {site / 'index.html'} (served at /docs by `infomart serve`)")
 
 
@@ -61,7 +53,7 @@ def serve(
     """Serve the reports, the schema reference (/docs) and the data-quality results (/quality)."""
     import uvicorn
 
-    settings = _settings()
+    settings = settings_or_exit()
     dsn = embedded.resolve_pg_dsn(settings)
     app = create_app(serve_config(settings, dsn))
     host = host or settings.serve_host
