@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from reporting import queries
-from reporting.catalog import BY_SLUG, REPORTS, Report
+from reporting.catalog import BY_SLUG, REPORTS, Column, Report
 from reporting.charts import PLOTLY_JS, report_chart, timeline_chart
 from reporting.filters import BY, LEVELS, FilterError, Filters, parse_filters
 
@@ -162,8 +162,6 @@ def _timeline_page(
     choices: dict[str, list[tuple[int, str]]],
     span: str,
 ) -> Page:
-    from reporting.catalog import Column
-
     started = time.monotonic()
     agent = (
         filters.agent
@@ -171,7 +169,7 @@ def _timeline_page(
         else queries.first_agent_with_states(conn, filters, config.zone)
     )
     if agent is not None and filters.agent is None:
-        filters = Filters(**{**filters.__dict__, "agent": agent})
+        filters = replace(filters, agent=agent)
     spans = queries.agent_timeline(conn, agent, filters, config.zone) if agent is not None else []
     columns = [
         Column("lane", "Lane", "", "text"),

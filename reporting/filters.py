@@ -45,6 +45,11 @@ class Filters:
         end = datetime.combine(self.date_to + timedelta(days=1), time(), zone).astimezone(UTC)
         return start, end
 
+    def first_day(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        """The UTC instants of the local midnights starting and ending ``date_from`` (23 or 25
+        hours apart on a DST day)."""
+        return replace(self, date_to=self.date_from).span(zone)
+
     def query_string(self, **changes: object) -> str:
         """The URL query of these filters (with ``changes``), so a link reproduces the view."""
         shown = replace(self, **changes)  # type: ignore[arg-type]

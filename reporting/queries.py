@@ -8,8 +8,9 @@ average of ratios.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -119,11 +120,11 @@ def _plain(value: Any) -> Any:
 def run_report(conn: psycopg.Connection, report: Report, filters: Filters, zone: ZoneInfo) -> ReportResult:
     """Runs an aggregate or list report: detail rows, chart rows, total."""
     query, params = report_sql(report, filters, zone)
-    started = datetime.now()
+    started = time.monotonic()
     cur = conn.execute(query, params)
     names = [c.name for c in cur.description or []]
     all_rows = [{k: _plain(v) for k, v in zip(names, r, strict=True)} for r in cur.fetchall()]
-    seconds = (datetime.now() - started).total_seconds()
+    seconds = time.monotonic() - started
     full = (1 << len(report.dimensions)) - 1
     rows = [r for r in all_rows if r["grouping_set"] == 0]
     totals = [r for r in all_rows if r["grouping_set"] == full]
@@ -194,11 +195,11 @@ where start_ts >= (select max(start_ts) from infomart.sm_res_state_fact) - inter
 
 
 def first_agent_with_states(conn: psycopg.Connection, filters: Filters, zone: ZoneInfo) -> int | None:
-    day_start, _ = filters.span(zone)
+    day_start, day_end = filters.first_day(zone)
     row = conn.execute(
         "select agent_key from reports.rpt_agent_state_details"
         " where start_ts < %s and coalesce(end_ts > %s, true) order by agent_name limit 1",
-        (day_start + timedelta(days=1), day_start),
+        (day_end, day_start),
     ).fetchone()
     return None if row is None else int(row[0])
 
@@ -206,8 +207,7 @@ def first_agent_with_states(conn: psycopg.Connection, filters: Filters, zone: Zo
 def agent_timeline(conn: psycopg.Connection, agent: int, filters: Filters, zone: ZoneInfo) -> list[Span]:
     """The state and reason spans of one agent on ``filters.date_from``, clipped to that local day;
     an open span runs to the facts' data horizon (the latest state instant landed)."""
-    day_start, _ = filters.span(zone)
-    day_end = datetime.combine(filters.date_from + timedelta(days=1), datetime.min.time(), zone)
+    day_start, day_end = filters.first_day(zone)
     found = conn.execute(
         TIMELINE_SQL, {"agent": agent, "day_start": day_start, "day_end": day_end}
     ).fetchall()
