@@ -451,8 +451,12 @@ def run(
 
 def _print_cycle(report: CycleReport) -> None:
     n, stats, result = report.number, report.landed, report.result
-    if result is None:
-        console.print(f"[red]cycle {n}: transform failed[/red]: {report.error}")
+    if result is None or stats is None:
+        console.print(
+            f"[red]cycle {n}: {report.failed_step} failed[/red] ({report.failures_in_a_row} in a row):"
+            f" {report.error}; next cycle in {report.next_in_seconds:.0f} s",
+            soft_wrap=True,
+        )
         return
     console.print(
         f"cycle {n}: {stats.total:,} events landed, {stats.rejects:,} rejected, "

@@ -32,3 +32,11 @@ SOURCE_FRESHER = Gauge(
     "1 when the last transform built the models of this source table (it had new rows), else 0",
     ["source"],
 )
+GIM_SERVER_STATE = Gauge(
+    "gim_server_state",
+    "GIM's server state: 0 starting, 1 running, -1/-2/-3 the last cycle failed once, twice, three or"
+    " more times in a row (an outage of PostgreSQL or the broker, or a failed transform)",
+)
+CYCLE_FAILURES = Counter(
+    "infomart_cycle_failures", "Cycles of `infomart run` that failed (and were retried)", ["step"]
+)

@@ -172,6 +172,12 @@ class Settings(BaseSettings):
         ge=0,
         description="How long `infomart run` and `ingest kafka --follow` retry their first connections.",
     )
+    outage_retry_max_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="After a failed cycle of `infomart run` (an outage, a failed transform) the next one"
+        " waits 1 s, doubling with each failure in a row up to this; the loop never stops on a failure.",
+    )
     reporting_time_zone: str = Field(
         default="UTC", description="IANA zone of DATE_TIME's local columns and of the aggregates' intervals."
     )

@@ -4,6 +4,11 @@ Partitions are assigned by this process and positioned at the offsets stored in
 ``raw.consumer_offsets``; each batch of rows, rejects and the new offsets commit in one
 PostgreSQL transaction. Killed at any point, a restart resumes where the last commit left
 off: nothing is lost and nothing is landed twice.
+
+An outage (PostgreSQL or the broker going away) makes :meth:`KafkaIngester.run` raise, and
+leaves the ingester *broken*: the consumer may have read past what was committed. The next
+``run`` first reconnects (a new database connection and consumer, positioned at the offsets
+stored with the rows), so a caller that retries (``infomart run``) loses and repeats nothing.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ class KafkaIngester:
     def __init__(
         self, settings: Settings, dsn: str, bootstrap: str, consumer: Consumer | None = None
     ) -> None:
-        self.settings = settings
+        self.settings, self.dsn, self.bootstrap = settings, dsn, bootstrap
         self.conn = psycopg.connect(dsn, autocommit=True)
         ensure_raw_schema(self.conn)
         self.contract = Contract(settings.tenant, limits_of(settings))
@@ -62,6 +67,21 @@ class KafkaIngester:
         self.positions: dict[TopicPartition, int] = {}
         self.assigned: list[TopicPartition] = []
         self.stop = threading.Event()
+        self.broken = False  # an outage interrupted run(): reconnect before reading on
+
+    def reconnect(self) -> None:
+        """A new database connection and consumer, at the offsets stored with the rows."""
+        for close in (self.consumer.close, self.conn.close):
+            try:
+                close()
+            except Exception as exc:  # the old connection is gone anyway
+                log.debug("closing after an outage: %s", exc)
+        self.conn = psycopg.connect(self.dsn, autocommit=True)
+        ensure_raw_schema(self.conn)
+        self.consumer = make_consumer(self.settings, self.bootstrap)
+        self.positions, self.assigned = {}, []
+        self.broken = False
+        log.info("reconnected to PostgreSQL and the broker; resuming at the stored offsets")
 
     # ------------------------------------------------------------ assignment
     def discover(self, stats: IngestStats) -> None:
@@ -114,14 +134,20 @@ class KafkaIngester:
         rediscover_s: float = 30.0,
         max_batch_wait_s: float = 1.0,
     ) -> IngestStats:
+        if self.broken:
+            self.reconnect()
         stats = IngestStats()
-        self.discover(stats)
-        batch_size = self.settings.batch_size
-        writer = OrderedBatchWriter()
         try:
-            self._loop(stats, writer, until_drained, progress, rediscover_s, max_batch_wait_s, batch_size)
-        finally:
-            writer.close()
+            self.discover(stats)
+            batch_size = self.settings.batch_size
+            writer = OrderedBatchWriter()
+            try:
+                self._loop(stats, writer, until_drained, progress, rediscover_s, max_batch_wait_s, batch_size)
+            finally:
+                writer.close()
+        except BaseException:
+            self.broken = True  # the consumer may be past the last commit
+            raise
         return stats
 
     def _loop(

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from pipeline.freshness import state_dir
 
-#: the models a deferred cycle leaves out (dbt selector)
-AGGREGATES = "path:models/aggregates"
+#: the folder of the models a deferred cycle leaves out, and its dbt selector
+AGGREGATES_PATH = "models/aggregates"
+AGGREGATES = f"path:{AGGREGATES_PATH}"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,12 @@ update the metrics, wait, repeat, until told to stop.
 
 A cycle drains the Kafka topics into the raw tables, then runs dbt with ``only_changed`` (the
 sources with new rows and everything downstream of them; nothing when no source has new rows).
-A failed transform is reported and the loop goes on: the next cycle retries. With
+No failure stops the loop: an outage of PostgreSQL or the broker (the ingester then reconnects at
+the offsets stored with the rows, so nothing is lost or landed twice), a failed transform, any
+error of a step, is reported with its step and the loop goes on, waiting 1 s after the first
+failure in a row, doubling up to ``outage_retry_max_seconds`` (tenacity's exponential wait), at
+least ``cycle_seconds``. ``gim_server_state`` says how it goes (0 starting, 1 running, -1, -2, -3
+failing once, twice, three or more times in a row). With
 ``quality_every_minutes`` set, the data-quality checkpoint runs after a cycle when that many
 minutes have passed since its last run (:class:`QualitySchedule`); a failing or crashing quality
 run is logged and never stops the loop. The loop stops
@@ -22,9 +27,11 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from tenacity import wait_exponential
+
 from infomart import metrics
 from infomart.settings import Settings
-from pipeline.transform import TransformError, TransformResult, transform
+from pipeline.transform import TransformResult, transform
 
 if TYPE_CHECKING:  # the CLI builds the ingester (and imports the Kafka clients) only when it runs
     from ingest.kafka_ingester import IngestStats, KafkaIngester
@@ -35,13 +42,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CycleReport:
-    """What one cycle did: the events landed and the transform's result (or why it failed)."""
+    """What one cycle did: the events landed and the transform's result, or the step that failed
+    (``ingest`` or ``transform``), why, and the pause before the next cycle."""
 
     number: int
-    landed: IngestStats
+    landed: IngestStats | None
     result: TransformResult | None
-    error: TransformError | None
+    error: Exception | None
     seconds: float
+    failed_step: str | None = None
+    failures_in_a_row: int = 0
+    next_in_seconds: float = 0.0
 
 
 def stop_on_signals(stop: threading.Event, on_signal: Callable[[], None] | None = None) -> None:
@@ -87,6 +98,11 @@ class QualitySchedule:
         return result
 
 
+@dataclass(frozen=True)
+class _Attempt:
+    attempt_number: int  # what tenacity's wait strategies read of a retry state
+
+
 def run_cycles(
     settings: Settings,
     dsn: str,
@@ -97,29 +113,52 @@ def run_cycles(
 ) -> int:
     """Run cycles until ``cycles`` are done (0: until ``ingester.stop`` is set); returns how many ran.
 
-    Waits ``settings.cycle_seconds`` between cycles (cut short by the stop event). The ingester
-    stays open: the caller closes it.
+    Waits ``settings.cycle_seconds`` between cycles, longer after failures (cut short by the stop
+    event). A failed cycle counts as a cycle. The ingester stays open: the caller closes it.
     """
-    n = 0
+    n, failures = 0, 0
     quality = QualitySchedule(settings, dsn)
+    backoff = wait_exponential(multiplier=1, max=settings.outage_retry_max_seconds)
+    metrics.GIM_SERVER_STATE.set(0)
     while not ingester.stop.is_set():
         n += 1
         started = time.monotonic()
-        landed = ingester.run(until_drained=True)
-        metrics.KAFKA_LAG.set(ingester.remaining())
-        result: TransformResult | None = None
-        error: TransformError | None = None
-        try:
-            result = transform(settings, dsn, tests=tests, only_changed=True)
-        except TransformError as exc:
-            error = exc
+        landed, result, error, step = _one_cycle(settings, dsn, ingester, tests)
+        failures = failures + 1 if error is not None else 0
+        metrics.GIM_SERVER_STATE.set(-min(failures, 3) if failures else 1)
+        pause = float(settings.cycle_seconds)
+        if error is not None:
+            metrics.CYCLE_FAILURES.labels(step).inc()
+            pause = max(pause, backoff(_Attempt(failures)))  # type: ignore[arg-type]
+            log.warning(
+                "cycle %d: %s failed (%d in a row): %s; next cycle in %.0f s", n, step, failures, error, pause
+            )
         else:
             metrics.CYCLES.inc()
             metrics.LAST_CYCLE_TS.set(time.time())
         if on_cycle is not None:
-            on_cycle(CycleReport(n, landed, result, error, time.monotonic() - started))
-        quality.after_cycle()
+            on_cycle(CycleReport(n, landed, result, error, time.monotonic() - started, step, failures, pause))
+        if error is None:
+            quality.after_cycle()
         if cycles and n >= cycles:
             break
-        ingester.stop.wait(settings.cycle_seconds)
+        ingester.stop.wait(pause)
     return n
+
+
+def _one_cycle(
+    settings: Settings, dsn: str, ingester: KafkaIngester, tests: bool
+) -> tuple[IngestStats | None, TransformResult | None, Exception | None, str | None]:
+    """Ingest, then transform; (landed, result, error, the step that failed)."""
+    try:
+        landed = ingester.run(until_drained=True)  # reconnects first after an outage
+        metrics.KAFKA_LAG.set(ingester.remaining())
+    except Exception as exc:  # an outage, or anything else: reported, retried, never fatal
+        log.debug("ingest failed", exc_info=True)
+        return None, None, exc, "ingest"
+    try:
+        result = transform(settings, dsn, tests=tests, only_changed=True)
+    except Exception as exc:
+        log.debug("transform failed", exc_info=True)
+        return landed, None, exc, "transform"
+    return landed, result, None, None

@@ -865,6 +865,17 @@ def test_an_event_older_than_the_retention_is_too_old_and_a_late_one_inside_is_n
         "too_old",
     )
     assert "raw retention of 30 days (setting raw_retention_days)" in reason
+    # without a retention, the floor is the epoch of the integer time keys
+    assert_valid(
+        _limited(), "voice-callthread", event("voice-callthread", "CallEnded", ts="1970-01-01T00:00:00.000Z")
+    )
+    reason = assert_rejected(
+        _limited(),
+        "voice-callthread",
+        event("voice-callthread", "CallEnded", ts="1969-12-31T23:59:59.999Z"),
+        "too_old",
+    )
+    assert "before 1970-01-01" in reason
 
 
 def test_a_string_over_the_bound_is_rejected_at_any_depth() -> None:

@@ -255,3 +255,98 @@ def test_aggregates_on_their_own_cadence_catch_up(cycle_settings: Settings, even
     caught_up = _ag2_id(dsn)
     transform(cycle_settings, dsn, full_refresh=True, tests=False)
     assert _ag2_id(dsn) == caught_up
+
+
+def test_the_cycle_selection_is_what_dbt_selects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pipeline/selection.py gives, per source and with or without the aggregates, exactly the
+    tables that dbt's own selector lists (the cycles pass them to dbt as one tag)."""
+    from dbt.cli.main import dbtRunner
+
+    from pipeline import cadence, selection
+    from pipeline.transform import PROJECT_DIR, dbt_env, dbt_vars, parsed_manifest
+
+    settings = Settings(home=tmp_path, pg_dsn="postgresql://nobody@127.0.0.1:1/none", metrics_port=0)
+    for key, value in dbt_env(settings.pg_dsn, settings).items():  # type: ignore[arg-type]
+        monkeypatch.setenv(key, value)  # restored after the test (PGPORT would reach the next server)
+    manifest = parsed_manifest(settings, settings.pg_dsn, "selection-test")  # type: ignore[arg-type]
+    assert manifest is not None
+
+    def dbt_ls(*args: str) -> list[str]:
+        res = dbtRunner(manifest=manifest).invoke(  # type: ignore[arg-type]
+            [
+                "ls",
+                *args,
+                "--resource-type",
+                "model",
+                "seed",
+                "snapshot",
+                "--output",
+                "name",
+                "--project-dir",
+                str(PROJECT_DIR),
+                "--profiles-dir",
+                str(PROJECT_DIR),
+                "--vars",
+                dbt_vars(settings),
+                "--quiet",
+            ]
+        )
+        assert res.success, res.exception
+        return sorted(res.result)  # type: ignore[arg-type]
+
+    views = ["--exclude", "config.materialized:view", "config.materialized:ephemeral"]
+    for source in ("voice_callthread", "voice_agentstate", "digital_itx", "gca_cfg"):
+        ours = selection.downstream_models(manifest, [source], True, cadence.AGGREGATES_PATH)
+        assert ours and ours == dbt_ls("--select", f"source:events.{source}+", *views), source
+        facts_only = selection.downstream_models(manifest, [source], False, cadence.AGGREGATES_PATH)
+        assert facts_only == dbt_ls("--select", f"source:events.{source}+", *views, cadence.AGGREGATES), (
+            source
+        )
+    both = selection.downstream_models(
+        manifest, ["voice_callthread", "gca_cfg"], False, cadence.AGGREGATES_PATH
+    )
+    assert both == dbt_ls(
+        "--select", "source:events.voice_callthread+", "source:events.gca_cfg+", *views, cadence.AGGREGATES
+    )
+    assert selection.models_under(manifest, cadence.AGGREGATES_PATH) == dbt_ls(
+        "--select", cadence.AGGREGATES, *views
+    )
+    # the tag selects exactly the named models, and moves with the next cycle's set
+    tag = selection.tag_cycle(manifest, ["int_voice__calls", "interaction_fact"])
+    assert dbt_ls("--select", tag) == ["int_voice__calls", "interaction_fact"]
+    selection.tag_cycle(manifest, ["date_time"])
+    assert dbt_ls("--select", tag) == ["date_time"]
+
+
+def test_date_time_grows_by_the_new_slots_only(cycle_settings: Settings, events: EventFactory) -> None:
+    """DATE_TIME (incremental): a cycle adds the slots a late, earlier event needs and keeps the
+    rows it has; the range has no gap or duplicate and ends the days ahead (plus a day) from now."""
+    dsn = cycle_settings.pg_dsn
+    assert dsn is not None
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        _land(conn, "voice_callthread", *_call(events, "c1", "2026-01-02T10:00:00.000Z"))
+    _cycle(cycle_settings)
+    shape = (
+        "select min(cal_date_time), count(*), count(distinct date_time_key),"
+        " (max(date_time_key) - min(date_time_key)) / 900 + 1,"
+        " max(cal_date_time) <= now() + interval '367 days' from infomart.date_time"
+    )
+    with psycopg.connect(dsn) as conn:
+        first, rows, keys, span, bounded = conn.execute(shape).fetchone()  # type: ignore[misc]
+        created = conn.execute(
+            "select xmin::text from infomart.date_time where cal_date_time = '2026-06-01'"
+        ).fetchone()
+    assert str(first.date()) == "2026-01-01"  # var date_time_start
+    assert rows == keys == span and bounded
+
+    with psycopg.connect(dsn, autocommit=True) as conn:  # an earlier call: the days before are added
+        _land(conn, "voice_callthread", *_call(events, "c0", "2025-12-30T23:59:00.000Z"))
+    assert "date_time" in _ran(_cycle(cycle_settings))
+    with psycopg.connect(dsn) as conn:
+        first, rows2, keys, span, bounded = conn.execute(shape).fetchone()  # type: ignore[misc]
+        kept = conn.execute(
+            "select xmin::text from infomart.date_time where cal_date_time = '2026-06-01'"
+        ).fetchone()
+    assert str(first.date()) == "2025-12-30"
+    assert rows2 == keys == span == rows + 2 * 96 and bounded
+    assert kept == created  # the rows it had were not rewritten

@@ -21,7 +21,8 @@ Checks, in order, each failure giving ``"<category>: <human-readable detail>"``:
 ``unsupported_version``  ``v`` is an integer other than 1
 ``bad_timestamp``        ``ts`` has the right shape but is not a real date-time (month 13, Feb 30, ...)
 ``future_timestamp``     ``ts`` is further ahead of the ingest clock than the tolerance (default 1 hour)
-``too_old``              ``ts`` is older than the raw retention (only when a retention is set)
+``too_old``              ``ts`` is older than the raw retention (when a retention is set), or before
+                         1970-01-01, where the Info Mart's integer time keys (DATE_TIME_KEY) begin
 ``wrong_tenant``         the event belongs to another tenant
 ``unknown_type``         ``type`` is not an event type of the topic
 ``schema``               the event-type schema
@@ -58,6 +59,11 @@ from ingest.contract.reasons import first_error_reason
 __all__ = ["SCHEMA_DIR", "TOPICS", "TOPIC_TYPES", "Contract", "Limits", "limits_of"]
 
 SCHEMA_DIR: Path = Path(__file__).resolve().parent / "schemas"
+
+#: The earliest event time: DATE_TIME_KEY and the facts' *_DATE_TIME_KEY are epoch seconds in an
+#: integer (as GIM's), so a time before 1970 could not be keyed. The latest is bounded by the
+#: future tolerance.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: The logical topic ids, in EVENTS.md order.
 TOPICS: tuple[str, ...] = (
@@ -313,6 +319,8 @@ class Contract:
                 f"future_timestamp: ts {ts} is more than {self.limits.future_tolerance} ahead of the ingest"
                 f" clock ({now:%Y-%m-%dT%H:%M:%SZ}; setting future_tolerance_seconds)"
             )
+        if when < EPOCH:
+            return f"too_old: ts {ts} is before 1970-01-01, where the Info Mart's time keys begin"
         if self.limits.max_age is not None and when < now - self.limits.max_age:
             return (
                 f"too_old: ts {ts} is older than the raw retention of {self.limits.max_age.days} days"

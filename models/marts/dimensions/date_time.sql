@@ -1,44 +1,32 @@
 {{
     config(
-        materialized='table',
+        materialized='incremental',
+        incremental_strategy='touched_keys',
+        unique_key='date_time_key',
+        on_schema_change='fail',
         indexes=[{'columns': ['date_time_key'], 'unique': true}],
+        pre_hook="{{ save_touched_keys(date_time_new_slots()) }}",
     )
 }}
 
 {# DATE_TIME (GIM): one row per 15 minutes, keyed by the UTC epoch seconds of its start
     (macro date_time_key), from var('date_time_start') or the first event if earlier, filled
     var('date_time_days_ahead') days ahead of today like GIM's maintenance job. Calendar
-    columns in UTC and in var('reporting_time_zone'). #}
+    columns in UTC and in var('reporting_time_zone'). The range is bounded (macro
+    date_time_slots): no event time can make it overflow the integer key or grow without end.
+    Incremental: the touched keys are the slots of the range not in the table yet (a day
+    ahead, or the days of an event earlier than the first slot); rows never change. #}
+
+-- depends_on: {{ ref('stg_events__voice_callthread') }}
 
 with
 
-event_range as (
-    select
-        min(event_ts) as first_event_ts,
-        max(event_ts) as last_event_ts
-    from {{ ref('stg_events__voice_callthread') }}
-),
-
-bounds as (
-    select
-        least(
-            cast('{{ var("date_time_start") }}' as timestamp) at time zone 'UTC', event_range.first_event_ts
-        ) as first_ts,
-        greatest(
-            now() + interval '{{ var("date_time_days_ahead") }} days',
-            event_range.last_event_ts + interval '1 day'
-        ) as last_ts
-    from event_range
-),
-
 slots as (
-    select
-        generate_series(
-            date_trunc('day', bounds.first_ts at time zone 'UTC') at time zone 'UTC',
-            bounds.last_ts,
-            interval '15 minutes'
-        ) as slot_start
-    from bounds
+    {% if is_incremental() %}
+        select slot_start from {{ touched_keys() }}
+    {% else %}
+        {{ date_time_slots() }}
+    {% endif %}
 ),
 
 local_slots as (
