@@ -42,7 +42,8 @@ from ingest.archive_ingester import ArchiveIngester, find_archives  # noqa: E402
 from ingest.config.database import init_schema  # noqa: E402
 from ingest.config.feed import feed_configuration  # noqa: E402
 from ingest.kafka_ingester import KafkaIngester  # noqa: E402
-from pipeline.transform import TransformResult, transform  # noqa: E402
+from pipeline import cadence  # noqa: E402
+from pipeline.transform import TransformResult, run_dbt, transform  # noqa: E402
 from simulator import SimulationConfig, simulate  # noqa: E402
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -113,6 +114,30 @@ def measure(history: int, args: argparse.Namespace, tmp: Path) -> None:
             landed += len(part) + configure(settings, cfg_dsn, result.config_changes)
             day += 1
             print(f"[{history:,}] landed day {day}: {landed:,} events", flush=True)
+        if args.facts_only:
+            # the models the Info Mart had before the aggregates and reports: the comparable figure
+            t0 = time.perf_counter()
+            result = run_dbt(
+                settings,
+                dsn,
+                [
+                    "build",
+                    "--full-refresh",
+                    "--exclude-resource-type",
+                    "test",
+                    "unit_test",
+                    "--exclude",
+                    cadence.AGGREGATES,
+                    "path:models/reports",
+                ],
+            )
+            full = time.perf_counter() - t0
+            print(
+                f"[{history:,}] full refresh of the facts and dimensions alone ({len(result.nodes)} nodes):"
+                f" {full:.1f} s = {history / full:,.0f} events/s; slowest: {slowest(result)}",
+                flush=True,
+            )
+            return
         t0 = time.perf_counter()
         result = transform(settings, dsn, full_refresh=True, tests=False, only_changed=True)
         full = time.perf_counter() - t0
@@ -182,6 +207,12 @@ def main() -> None:
         default=0,
         help="INFOMART_AGGREGATES_EVERY_SECONDS of the cycles (0: the aggregates in every cycle); above 0"
         " the two cycles build the facts only, and a catch-up cycle then builds the aggregates",
+    )
+    p.add_argument(
+        "--facts-only",
+        action="store_true",
+        help="time only a full refresh of the facts and dimensions (no aggregates, no reports), the"
+        " scope of the figures measured before the aggregates existed; no cycles",
     )
     p.add_argument(
         "--keep",

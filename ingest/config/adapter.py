@@ -90,6 +90,7 @@ import psycopg
 from psycopg import IsolationLevel
 
 from infomart.objectstore import ObjectNotFound, ObjectStore
+from infomart.retry import backoff_seconds
 from infomart.settings import Settings
 from ingest.config.database import ConfigDbError, schema_exists
 from ingest.contract import Contract, limits_of
@@ -467,6 +468,7 @@ class ConfigAdapter:
         self.settings = settings
         self.topic = settings.topics.gca_cfg
         self.tenant = settings.tenant
+        self.config_dsn = config_dsn
         self.reader = ConfigReader(config_dsn, settings.tenant)
         self.producer = producer
         self.consumer = consumer
@@ -695,15 +697,49 @@ class ConfigAdapter:
         progress: Progress | None = None,
         on_poll: Callable[[PollStats, SnapshotInfo | None], None] | None = None,
     ) -> PollStats:
-        """Poll once, or every ``interval_s`` until :attr:`stop` is set. Returns the last poll's stats."""
+        """Poll once, or every ``interval_s`` until :attr:`stop` is set. Returns the last poll's stats.
+
+        Following, an outage (the Configuration Database, the broker) fails the poll, is logged and
+        retried with back-off: the adapter reconnects, takes its lock again and reads its position
+        from the topic, so what it publishes next follows what is there. An AdapterError (another
+        adapter runs; the adapter would publish something wrong) still stops it.
+        """
         self.start()
+        stats, failures = PollStats(), 0
         while True:
-            stats = self.poll(progress)
-            snap = self.maybe_snapshot(stats.config_version, force=once)
+            try:
+                if failures:
+                    self._reconnect()
+                stats = self.poll(progress)
+                snap = self.maybe_snapshot(stats.config_version, force=once)
+            except AdapterError:
+                raise
+            except Exception as exc:
+                if once:
+                    raise
+                failures += 1
+                pause = backoff_seconds(failures, self.settings.outage_retry_max_seconds)
+                log.warning(
+                    "config adapter: poll failed (%d in a row): %s; retrying in %.0f s", failures, exc, pause
+                )
+                if self.stop.wait(pause):
+                    return stats
+                continue
+            failures = 0
             if on_poll:
                 on_poll(stats, snap)
             if once or self.stop.wait(interval_s):
                 return stats
+
+    def _reconnect(self) -> None:
+        """After an outage: a new Configuration Database connection, the lock again, the position again."""
+        try:
+            self.reader.close()
+        except Exception as exc:  # the old connection is gone anyway
+            log.debug("closing the Configuration Database connection: %s", exc)
+        self.reader = ConfigReader(self.config_dsn, self.tenant)
+        self.started = False
+        self.start()
 
     def close(self) -> None:
         self.reader.close()

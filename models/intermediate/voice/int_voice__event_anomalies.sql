@@ -22,7 +22,12 @@ with
 
 call_events as (
     select
-        events.*,
+        events.call_id,
+        events.party_id,
+        events.event_id,
+        events.event_type,
+        events.event_ts,
+        events.seq,
         max(events.landed_at) over (partition by events.call_id) as last_landed_at
     from {{ ref('stg_events__voice_callthread') }} as events
     {% if is_incremental() %}
