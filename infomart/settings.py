@@ -151,6 +151,13 @@ class Settings(BaseSettings):
     string_max_chars: int = Field(
         default=32_768, ge=64, description="A string value longer than this is rejected (string_too_long)."
     )
+    field_max_chars: int = Field(
+        default=255,
+        ge=64,
+        le=2_000,
+        description="A string outside user_data (an id, a DN, a name: indexed, and PostgreSQL cannot index"
+        " a key of kilobytes) longer than this is rejected (string_too_long); GIM's VARCHAR(255).",
+    )
     batch_size: int = Field(default=20_000, ge=1, le=1_000_000, description="Events per COPY transaction.")
     # dbt waits on PostgreSQL for most of a node: 4 threads keep 2 cores busy (10k-event cycles
     # at 1M events: dbt 9.1 s with 4 threads against 11.0 s with 2, mean of four each)

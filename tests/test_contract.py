@@ -887,6 +887,25 @@ def test_a_string_over_the_bound_is_rejected_at_any_depth() -> None:
     assert reason.startswith("string_too_long: user_data.case.notes[1] is longer than 100 characters")
 
 
+def test_an_id_or_name_over_the_field_bound_is_rejected_but_user_data_may_be_longer() -> None:
+    """Ids, DNs and names are indexed: PostgreSQL cannot index a key of kilobytes (a 5,000-character
+    call_id would fail the staging model's index, and with it every transform)."""
+    contract = _limited()
+    assert_valid(contract, "voice-callthread", event("voice-callthread", "CallCreated", call_id="c" * 255))
+    reason = assert_rejected(
+        contract,
+        "voice-callthread",
+        event("voice-callthread", "CallCreated", call_id="c" * 256),
+        "string_too_long",
+    )
+    assert reason.startswith(
+        "string_too_long: call_id is longer than 255 characters (setting field_max_chars"
+    )
+    assert_valid(
+        contract, "voice-callthread", event("voice-callthread", "CallCreated", user_data={"n": "x" * 5000})
+    )
+
+
 def test_the_limits_come_from_the_settings() -> None:
     from infomart.settings import Settings
     from ingest.contract import limits_of
@@ -896,5 +915,5 @@ def test_the_limits_come_from_the_settings() -> None:
             event_max_bytes=4096, future_tolerance_seconds=60, raw_retention_days=7, string_max_chars=500
         )
     )
-    assert limits == Limits(4096, timedelta(seconds=60), timedelta(days=7), 500)
+    assert limits == Limits(4096, timedelta(seconds=60), timedelta(days=7), 500, 255)
     assert limits_of(Settings()).max_age is None

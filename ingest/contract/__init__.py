@@ -27,7 +27,10 @@ Checks, in order, each failure giving ``"<category>: <human-readable detail>"``:
 ``unknown_type``         ``type`` is not an event type of the topic
 ``schema``               the event-type schema
 ``string_too_long``      a string value (at any depth, user data included) is longer than the bound
-                         (default 32,768 characters; checked only for messages that long)
+                         (default 32,768 characters; checked only for messages that long), or a string
+                         outside ``user_data`` (an id, a DN, a name) is longer than the field bound
+                         (default 255 characters, GIM's VARCHAR(255): ids and names are indexed, and
+                         PostgreSQL cannot index a key of several kilobytes)
 
 The JSON Schema rules are jsonschema-rs's; this module adds only what no JSON Schema validator checks:
 the text PostgreSQL jsonb cannot store, integral floats, real calendar dates, the tenant and the version
@@ -191,6 +194,7 @@ class Limits:
     future_tolerance: timedelta = timedelta(hours=1)
     max_age: timedelta | None = None  # the raw retention; None: no event is too old
     max_string_chars: int = 32_768
+    max_field_chars: int = 255  # strings outside user_data
 
 
 def limits_of(settings: Settings) -> Limits:
@@ -200,15 +204,19 @@ def limits_of(settings: Settings) -> Limits:
         future_tolerance=timedelta(seconds=settings.future_tolerance_seconds),
         max_age=timedelta(days=settings.raw_retention_days) if settings.raw_retention_days else None,
         max_string_chars=settings.string_max_chars,
+        max_field_chars=settings.field_max_chars,
     )
 
 
-def _long_string(value: object, bound: int) -> str | None:
-    """The path of the first string longer than `bound` in a JSON value, or None."""
+def _long_string(value: object, bound: int, skip: str | None = None) -> str | None:
+    """The path of the first string longer than `bound` in a JSON value (not under the top-level key
+    `skip`), or None."""
     if type(value) is str:
         return "" if len(value) > bound else None
     items = value.items() if type(value) is dict else enumerate(value) if type(value) is list else ()
     for key, inner in items:
+        if key == skip:
+            continue
         found = _long_string(inner, bound)
         if found is not None:
             return f".{key}{found}" if type(key) is str else f"[{key}]{found}"
@@ -331,7 +339,15 @@ class Contract:
         return None
 
     def _strings(self, event: dict[str, Any], size: int) -> str | None:
-        """A string value longer than the bound (only a message that long can hold one)."""
+        """A string value longer than its bound (only a message that long can hold one)."""
+        field_bound = self.limits.max_field_chars
+        if size > field_bound:
+            path = _long_string(event, field_bound, skip="user_data")
+            if path is not None:
+                return (
+                    f"string_too_long: {path.lstrip('.')} is longer than {field_bound:,} characters"
+                    " (setting field_max_chars; only user_data values may be longer)"
+                )
         bound = self.limits.max_string_chars
         if size <= bound:
             return None
