@@ -55,7 +55,11 @@ def check_batch(lines: list[Line], admin_dsn: str, home: Path) -> dict[str, obje
     with fresh_database(admin_dsn) as clean:
         run_batch(valid, clean, home / "clean", base_settings)
         clean_marts = mart_rows(clean)
-    for table in sorted(set(marts) | set(clean_marts)):  # 3. rejected lines change nothing
+    # 3. rejected lines change nothing. DATE_TIME is left out: its range ends days ahead of the
+    # clock, so two builds a quarter hour apart differ (its bounds: tests/test_cycle_changes.py)
+    marts.pop("date_time", None)
+    clean_marts.pop("date_time", None)
+    for table in sorted(set(marts) | set(clean_marts)):
         assert marts.get(table) == clean_marts.get(table), f"{table} differs from the valid subset's"
     return {
         "lines": given_lines,
