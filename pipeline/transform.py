@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from infomart import metrics
@@ -54,6 +55,8 @@ class TransformResult:
     freshness_seconds: float = 0.0
     #: a cycle on the aggregates' own cadence left them for a later cycle
     aggregates_deferred: bool = False
+    #: a full refresh ends with VACUUM (ANALYZE) of the database (:func:`vacuum_analyze`)
+    vacuum_seconds: float = 0.0
 
     def failures(self) -> list[NodeResult]:
         return [n for n in self.nodes if n.status in {"error", "fail", "runtime error"}]
@@ -221,6 +224,20 @@ def _freshness(
     return sources, complete
 
 
+def vacuum_analyze(dsn: str) -> float:
+    """VACUUM (ANALYZE) the database; the seconds it took.
+
+    A full refresh rewrites every table; left alone, autovacuum then vacuums and analyses them all
+    over the next minutes, beside the first cycles (measured: 4.4-5.0 s instead of 2.8-3.7 s per
+    10,000-event cycle at 1M events). Doing it at once costs about 4 s at 1M events and leaves
+    fresh statistics and visibility maps for the cycles. Tables the role does not own are skipped
+    by PostgreSQL with a warning."""
+    started = time.monotonic()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("vacuum (analyze)")
+    return time.monotonic() - started
+
+
 def transform(
     settings: Settings,
     dsn: str,
@@ -229,6 +246,22 @@ def transform(
     on_node: NodeCallback | None = None,
     quiet: bool = True,
     only_changed: bool = False,
+) -> TransformResult:
+    """Build the models (see :func:`_build`); a full refresh ends with :func:`vacuum_analyze`."""
+    result = _build(settings, dsn, full_refresh, tests, on_node, quiet, only_changed)
+    if full_refresh:
+        result.vacuum_seconds = vacuum_analyze(dsn)
+    return result
+
+
+def _build(
+    settings: Settings,
+    dsn: str,
+    full_refresh: bool,
+    tests: bool,
+    on_node: NodeCallback | None,
+    quiet: bool,
+    only_changed: bool,
 ) -> TransformResult:
     """Build the models (and run their data tests and YAML unit tests unless ``tests`` is False).
 
