@@ -40,3 +40,8 @@ GIM_SERVER_STATE = Gauge(
 CYCLE_FAILURES = Counter(
     "infomart_cycle_failures", "Cycles of `infomart run` that failed (and were retried)", ["step"]
 )
+TRANSFORM_DISCARDS = Gauge(
+    "infomart_transform_discards",
+    "Raw events the transformation left out (infomart.dq_transform_discards), by raw table and reason",
+    ["source_table", "reason"],
+)

@@ -10,16 +10,127 @@
     {{ column }} -> '{{ key }}'
 {%- endmacro %}
 
-{#- Raw rows to (re)process: everything on a full build; on an incremental run, the rows
-    landed since the model's high-water mark minus the look-back window. -#}
-{% macro landed_since_watermark(relation) -%}
-    select
-        payload,
-        landed_at
-    from {{ relation }}
+{#- The raw rows of a source landed since the model's high-water mark minus the look-back
+    window (all of them on a full build). -#}
+{% macro landed_window(source_name) -%}
+    {{ source('events', source_name) }}
     {% if is_incremental() %}
         where landed_at >= {{ high_water_mark('landed_at') }} - interval '{{ var("lookback_minutes") }} minutes'
     {% endif %}
+{%- endmacro %}
+
+{#- Raw rows to (re)process (landed_window), each with its discard_reason (null: usable); the
+    staging model keeps the usable ones, save_discards the others. -#}
+{% macro landed_since_watermark(source_name) -%}
+    select
+        payload,
+        landed_at,
+        {{ discard_reason(source_name) }} as discard_reason
+    from {{ landed_window(source_name) }}
+{%- endmacro %}
+
+{#- Where save_discards keeps the discarded raw events: staging.transform_discards. -#}
+{% macro transform_discards_relation() -%}
+    {{ generate_schema_name('staging', none) }}.transform_discards
+{%- endmacro %}
+
+{#- on-run-start: the discards table, made once before the staging models run in parallel. -#}
+{% macro create_transform_discards() -%}
+    create schema if not exists {{ generate_schema_name('staging', none) }};
+    create table if not exists {{ transform_discards_relation() }} (
+        source_table text not null,
+        event_id text,
+        event_type text,
+        discard_reason text not null,
+        payload jsonb not null,
+        landed_at timestamptz not null,
+        archive_file text,
+        archive_line bigint,
+        kafka_partition integer,
+        kafka_offset bigint
+    );
+    create index if not exists transform_discards_source_landed_at
+        on {{ transform_discards_relation() }} (source_table, landed_at)
+{%- endmacro %}
+
+{#- Pre-hook of a staging model (same transaction): the raw rows of its window that it leaves
+    out go to transform_discards_relation() with the reason, replacing what an earlier
+    run of the same window saved there (a full build replaces all of the source's). Read
+    through the dq_transform_discards view. -#}
+{% macro save_discards(source_name) -%}
+    {%- set discards = transform_discards_relation() -%}
+    delete from {{ discards }}
+    where
+        source_table = '{{ source_name }}'
+        {% if is_incremental() %}
+            and landed_at >= {{ high_water_mark('landed_at') }} - interval '{{ var("lookback_minutes") }} minutes'
+        {% endif %};
+    insert into {{ discards }} (
+        source_table, event_id, event_type, discard_reason, payload, landed_at,
+        archive_file, archive_line, kafka_partition, kafka_offset
+    )
+    select
+        '{{ source_name }}',
+        {{ json_text('payload', 'id') }},
+        {{ json_text('payload', 'type') }},
+        discard_reason,
+        payload,
+        landed_at,
+        archive_file,
+        archive_line,
+        kafka_partition,
+        kafka_offset
+    from (
+        select
+            *,
+            {{ discard_reason(source_name) }} as discard_reason
+        from {{ landed_window(source_name) }}
+    ) as checked
+    where discard_reason is not null
+{%- endmacro %}
+
+{#- Why a landed event of a raw table cannot be transformed, or null. The contract rejects all
+    of these at ingest; rows that reach raw another way (landed under an older contract,
+    written by hand) must not stop a cycle, so staging checks once more what its casts, indexes
+    and DATE_TIME need, and save_discards keeps the rows it leaves out, with the reason.
+    Per raw table: `keys`, the fields that must be present (the event's entity key, EVENTS.md);
+    `integers`, field -> type of the fields staging casts (besides the envelope's seq and v).
+    Times must fit DATE_TIME's [1970-01-01, 2038-01-18). Case branches are evaluated in order,
+    so a cast runs only on text known to be valid. -#}
+{% macro discard_reason(source_name, column='payload') -%}
+    {%- set checks = {
+        'voice_callthread': {'keys': ['call_id'], 'integers': {}},
+        'voice_agentstate': {'keys': ['agent_id'], 'integers': {}},
+        'digital_itx': {'keys': ['itx_id'], 'integers': {}},
+        'digital_agentstate': {'keys': ['agent_id'], 'integers': {'capacity': 'integer'}},
+        'voice_outbound': {'keys': ['campaign_id'], 'integers': {'attempt': 'integer'}},
+        'gca_cfg': {
+            'keys': ['object_type', 'dbid'],
+            'integers': {'dbid': 'bigint', 'config_version': 'bigint'},
+        },
+    }[source_name] -%}
+    {%- set keys = checks['keys'] -%}
+    {%- set integers = dict({'seq': 'bigint', 'v': 'integer'}, **checks['integers']) -%}
+    case
+        when {{ json_text(column, 'id') }} is null then 'missing field id'
+        {%- for key in keys %}
+            when {{ json_text(column, key) }} is null then 'missing field {{ key }}'
+        {%- endfor %}
+        {%- for key in ['id'] + keys %}
+            when length({{ json_text(column, key) }}) > {{ var('field_max_chars') }}
+                then 'field {{ key }} longer than {{ var("field_max_chars") }} characters'
+        {%- endfor %}
+        when {{ json_text(column, 'ts') }} is null then 'missing field ts'
+        when not pg_input_is_valid({{ json_text(column, 'ts') }}, 'timestamptz') then 'ts is not a time'
+        when
+            ({{ json_text(column, 'ts') }})::timestamptz < timestamptz '1970-01-01 00:00:00+00'
+            or ({{ json_text(column, 'ts') }})::timestamptz >= timestamptz '2038-01-18 00:00:00+00'
+            then 'ts outside 1970-01-01 to 2038-01-18'
+        {%- for key, type in integers.items() %}
+            when not pg_input_is_valid({{ json_text(column, key) }}, '{{ type }}')
+                then 'field {{ key }} does not fit {{ type }}'
+        {%- endfor %}
+    end
 {%- endmacro %}
 
 {#- The envelope columns of EVENTS.md, typed. -#}

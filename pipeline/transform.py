@@ -55,6 +55,8 @@ class TransformResult:
     freshness_seconds: float = 0.0
     #: a cycle on the aggregates' own cadence left them for a later cycle
     aggregates_deferred: bool = False
+    #: discarded raw events per (raw table, reason) after the build (:func:`publish_discards`)
+    discards: dict[tuple[str, str], int] = field(default_factory=dict)
     #: a full refresh ends with VACUUM (ANALYZE) of the database (:func:`vacuum_analyze`)
     vacuum_seconds: float = 0.0
 
@@ -88,6 +90,7 @@ def dbt_vars(settings: Settings) -> str:
             "week_start": settings.week_start,
             "service_level_seconds": settings.service_level_seconds,
             "short_abandon_seconds": settings.short_abandon_seconds,
+            "field_max_chars": settings.field_max_chars,
         }
     )
 
@@ -238,6 +241,22 @@ def vacuum_analyze(dsn: str) -> float:
     return time.monotonic() - started
 
 
+def publish_discards(dsn: str) -> dict[tuple[str, str], int]:
+    """The discarded raw events (macros/events.sql save_discards) per raw table and reason, also set
+    as the infomart_transform_discards gauge; empty before the first staging build."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if conn.execute("select to_regclass('staging.transform_discards')").fetchone() == (None,):
+            return {}
+        rows = conn.execute(
+            "select source_table, discard_reason, count(*) from staging.transform_discards group by 1, 2"
+        ).fetchall()
+    counts = {(table, reason): int(n) for table, reason, n in rows}
+    metrics.TRANSFORM_DISCARDS.clear()
+    for (table, reason), n in counts.items():
+        metrics.TRANSFORM_DISCARDS.labels(table, reason).set(n)
+    return counts
+
+
 def transform(
     settings: Settings,
     dsn: str,
@@ -249,6 +268,8 @@ def transform(
 ) -> TransformResult:
     """Build the models (see :func:`_build`); a full refresh ends with :func:`vacuum_analyze`."""
     result = _build(settings, dsn, full_refresh, tests, on_node, quiet, only_changed)
+    if result.nodes:
+        result.discards = publish_discards(dsn)
     if full_refresh:
         result.vacuum_seconds = vacuum_analyze(dsn)
     return result

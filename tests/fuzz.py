@@ -304,14 +304,19 @@ def accounted(dsn: str, lines: list[Line]) -> tuple[int, int, int, int, list[str
             ).fetchone()[0]  # type: ignore[index]
             if doubled:
                 stray.append(f"{doubled} event ids twice in stg_events__{t}")
+            # a landed event staging cannot use is in its discards (tests/test_discards.py)
             missing = conn.execute(
                 sql.SQL(
                     "select count(distinct r.payload->>'id') from raw.{} as r"
-                    " left join staging.{} as s on s.event_id = r.payload->>'id' where s.event_id is null"
-                ).format(sql.Identifier(t), sql.Identifier(f"stg_events__{t}"))
+                    " left join staging.{} as s on s.event_id = r.payload->>'id'"
+                    " left join staging.transform_discards as d on d.source_table = %s"
+                    " and d.event_id = r.payload->>'id'"
+                    " where s.event_id is null and d.event_id is null"
+                ).format(sql.Identifier(t), sql.Identifier(f"stg_events__{t}")),
+                (t,),
             ).fetchone()[0]  # type: ignore[index]
             if missing:
-                stray.append(f"{missing} landed event ids not in stg_events__{t}")
+                stray.append(f"{missing} landed event ids neither in stg_events__{t} nor discarded")
     return len(lines), raw, rejects, no_reason, stray
 
 

@@ -8,6 +8,7 @@
             {'columns': ['landed_at']},
             {'columns': ['agent_id', 'event_ts']},
         ],
+        pre_hook="{{ save_discards('digital_agentstate') }}",
         post_hook="{{ analyze_if_stale() }}",
     )
 }}
@@ -15,7 +16,7 @@
 with
 
 landed as (
-    {{ landed_since_watermark(source('events', 'digital_agentstate')) }}
+    {{ landed_since_watermark('digital_agentstate') }}
 ),
 
 typed as (
@@ -27,6 +28,7 @@ typed as (
         {{ json_text('payload', 'reason_code') }} as reason_code,
         landed_at
     from landed
+    where discard_reason is null
 ),
 
 deduplicated as (

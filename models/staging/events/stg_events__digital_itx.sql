@@ -8,6 +8,7 @@
             {'columns': ['landed_at']},
             {'columns': ['itx_id', 'event_ts']},
         ],
+        pre_hook="{{ save_discards('digital_itx') }}",
         post_hook="{{ analyze_if_stale() }}",
     )
 }}
@@ -15,7 +16,7 @@
 with
 
 landed as (
-    {{ landed_since_watermark(source('events', 'digital_itx')) }}
+    {{ landed_since_watermark('digital_itx') }}
 ),
 
 typed as (
@@ -33,6 +34,7 @@ typed as (
         {{ json_text('payload', 'reason') }} as completion_reason,
         landed_at
     from landed
+    where discard_reason is null
 ),
 
 deduplicated as (

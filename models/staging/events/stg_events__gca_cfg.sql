@@ -8,6 +8,7 @@
             {'columns': ['landed_at']},
             {'columns': ['dbid', 'event_ts']},
         ],
+        pre_hook="{{ save_discards('gca_cfg') }}",
         post_hook="{{ analyze_if_stale() }}",
     )
 }}
@@ -15,7 +16,7 @@
 with
 
 landed as (
-    {{ landed_since_watermark(source('events', 'gca_cfg')) }}
+    {{ landed_since_watermark('gca_cfg') }}
 ),
 
 typed as (
@@ -28,6 +29,7 @@ typed as (
         {{ json_text('payload', 'type') }} = 'ConfigDelete' as is_deleted,
         landed_at
     from landed
+    where discard_reason is null
 ),
 
 deduplicated as (

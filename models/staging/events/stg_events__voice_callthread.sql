@@ -9,6 +9,7 @@
             {'columns': ['call_id', 'event_ts']},
             {'columns': ['thread_id', 'event_ts']},
         ],
+        pre_hook="{{ save_discards('voice_callthread') }}",
         post_hook="{{ analyze_if_stale() }}",
     )
 }}
@@ -16,7 +17,7 @@
 with
 
 landed as (
-    {{ landed_since_watermark(source('events', 'voice_callthread')) }}
+    {{ landed_since_watermark('voice_callthread') }}
 ),
 
 typed as (
@@ -39,6 +40,7 @@ typed as (
         {{ json_text('payload', 'cause') }} as cause,
         landed_at
     from landed
+    where discard_reason is null
 ),
 
 deduplicated as (

@@ -8,6 +8,7 @@
             {'columns': ['landed_at']},
             {'columns': ['campaign_id', 'event_ts']},
         ],
+        pre_hook="{{ save_discards('voice_outbound') }}",
         post_hook="{{ analyze_if_stale() }}",
     )
 }}
@@ -15,7 +16,7 @@
 with
 
 landed as (
-    {{ landed_since_watermark(source('events', 'voice_outbound')) }}
+    {{ landed_since_watermark('voice_outbound') }}
 ),
 
 typed as (
@@ -33,6 +34,7 @@ typed as (
         {{ json_text('payload', 'disposition') }} as disposition,
         landed_at
     from landed
+    where discard_reason is null
 ),
 
 deduplicated as (
