@@ -48,6 +48,7 @@ def _hostile(base: BaseEvents) -> list[tuple[str, dict, str]]:
         ("voice_callthread", variant(call, 3, call_id=None), "missing field call_id"),
         ("voice_agentstate", variant(state, 4, seq=2**70), "field seq does not fit bigint"),
         ("voice_agentstate", variant(state, 5, id="x" * 300), "field id longer than 255 characters"),
+        ("voice_agentstate", variant(state, 8, tenant="t2"), "not this tenant"),
         ("gca_cfg", variant(cfg, 6, dbid="seven"), "field dbid does not fit bigint"),
         ("gca_cfg", variant(cfg, 7, config_version=1.5), "field config_version does not fit bigint"),
     ]
