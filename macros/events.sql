@@ -113,7 +113,7 @@
     {%- set integers = dict({'seq': 'bigint', 'v': 'integer'}, **checks['integers']) -%}
     case
         when {{ json_text(column, 'id') }} is null then 'missing field id'
-        when {{ json_text(column, 'tenant') }} is distinct from '{{ var("tenant") }}' then 'not this tenant'
+        when coalesce({{ json_text(column, 'tenant') }}, '') <> '{{ var("tenant") }}' then 'not this tenant'
         {%- for key in keys %}
             when {{ json_text(column, key) }} is null then 'missing field {{ key }}'
         {%- endfor %}
