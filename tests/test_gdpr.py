@@ -19,6 +19,7 @@ from cli.main import app
 from infomart.settings import Settings, SettingsError, load_settings
 from ingest.archive_ingester import ArchiveIngester, find_archives
 from ingest.forget import ForgetList, digest, pseudonym
+from ingest.landing import Batch, Reject, ensure_raw_schema, write_batch
 from pipeline.gdpr import Subject, export, forget, purge_history
 from pipeline.transform import transform
 from simulator import SimulationConfig, simulate, write_ndjson
@@ -178,6 +179,24 @@ def test_export_forget_replay_and_history(gdpr_settings: Settings, tmp_path: Pat
     assert {AGENT, "Anna", "Berg", f"{AGENT}@example.com", "E100001"} <= names
     assert "Lind" not in names  # the other agent's names are not this person's
 
+    # digital customers and outbound contacts the same way
+    digital = next(
+        e["customer_id"]
+        for e in map(orjson.loads, (folder / "digital-itx.ndjson").read_bytes().splitlines())
+        if e["type"] == "InteractionCreated"
+    )
+    found = export(settings, dsn, Subject("customer_id", digital), clock=clock)
+    assert ("payload", "customer_id") in _where(found, "raw.digital_itx")
+    assert ("source_address", "") in _where(found, "infomart.interaction_fact")
+    contact = next(
+        e["contact"]
+        for e in map(orjson.loads, (folder / "voice-outbound.ndjson").read_bytes().splitlines())
+        if e["type"] == "RecordDialed"
+    )
+    found = export(settings, dsn, Subject("contact", contact), clock=clock)
+    assert ("payload", "contact") in _where(found, "raw.voice_outbound")
+    assert ("contact", "") in _where(found, "staging.stg_events__voice_outbound")
+
     # the CLI: JSON on stdout
     env = {"INFOMART_PG_DSN": dsn, "INFOMART_HOME": str(settings.home)}
     done = CliRunner().invoke(app, ["gdpr", "export", "--ani", ani], env=env)
@@ -300,3 +319,35 @@ def test_history_retention_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         load_settings()
     monkeypatch.setenv("INFOMART_GDPR_HISTORY_RETENTION_DAYS", "0")
     assert load_settings().gdpr_history_retention_days == 0
+
+
+def test_both_ingesters_land_through_the_forget_list(gdpr_settings: Settings, events: EventFactory):
+    """write_batch (ingest/landing.py) is the one place: a Kafka batch, its JSON rejects too."""
+    dsn = gdpr_settings.pg_dsn
+    assert dsn is not None
+    ani = "+15559876543"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        ensure_raw_schema(conn)
+        write_batch(conn, Batch("kafka"), lambda cur: None)  # no forget list yet: nothing to read
+    gone = forget(gdpr_settings, dsn, Subject("ani", ani), clock=lambda: AT)
+    assert gone.rows_changed == {} and not gone.rebuilt
+    call = events.make(
+        "CallCreated",
+        "2026-11-23T08:00:00.000Z",
+        call_id="c-1",
+        thread_id="t-1",
+        call_type="Inbound",
+        ani=ani,
+        dnis="+18005550100",
+        user_data={"callback": ani},
+    )
+    batch = Batch("kafka")
+    batch.add("voice-callthread", orjson.dumps(call), 0, 41)
+    batch.rejects.append(Reject("voice-callthread", "schema: ...", orjson.dumps({**call, "v": 9}), 0, 42))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        write_batch(conn, batch, lambda cur: None)
+        payload = conn.execute("select payload from raw.voice_callthread").fetchone()[0]  # type: ignore[index]
+        reject = bytes(conn.execute("select raw_bytes from raw.rejects").fetchone()[0])  # type: ignore[index]
+    assert payload["ani"] == gone.pseudonym and payload["user_data"] == {"callback": gone.pseudonym}
+    assert payload["id"] == call["id"]
+    assert ani.encode() not in reject and gone.pseudonym.encode() in reject  # type: ignore[union-attr]
