@@ -22,6 +22,7 @@ values themselves and are purged after ``gdpr_history_retention_days``.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ create index if not exists ctl_gdpr_history_created on gdpr.ctl_gdpr_history (cr
 """
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 class GdprError(Exception):
@@ -322,6 +324,19 @@ def purge_history(conn: psycopg.Connection, retention_days: int, now: datetime) 
         "delete from gdpr.ctl_gdpr_history where created < %s", (now - timedelta(days=retention_days),)
     )
     return cur.rowcount
+
+
+def purge_expired(dsn: str, retention_days: int, now: datetime | None = None) -> int:
+    """The purge after a cycle of ``infomart run`` (GIM's maintenance job): nothing to do, and no
+    schema made, while no GDPR request was ever made; never raises."""
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+            if conn.execute("select to_regclass('gdpr.ctl_gdpr_history')").fetchone()[0] is None:  # type: ignore[index]
+                return 0
+            return purge_history(conn, retention_days, now or _now())
+    except psycopg.Error as exc:  # an outage: the next cycle purges
+        log.warning("GDPR history purge failed: %s", exc)
+        return 0
 
 
 def _scan(

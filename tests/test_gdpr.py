@@ -20,10 +20,10 @@ from infomart.settings import Settings, SettingsError, load_settings
 from ingest.archive_ingester import ArchiveIngester, find_archives
 from ingest.forget import ForgetList, digest, pseudonym
 from ingest.landing import Batch, Reject, ensure_raw_schema, write_batch
-from pipeline.gdpr import Subject, export, forget, purge_history
+from pipeline.gdpr import Subject, export, forget, purge_expired, purge_history
 from pipeline.transform import transform
 from simulator import SimulationConfig, simulate, write_ndjson
-from tests.conftest import EventFactory
+from tests.conftest import EventFactory, count
 from tests.test_voice_facts import mart_rows
 
 AGENT = "agent0001"
@@ -284,7 +284,8 @@ def test_export_forget_replay_and_history(gdpr_settings: Settings, tmp_path: Pat
         assert at_clock and cli_rows  # the CLI's export ran on the real clock
         assert purge_history(conn, 15, AT + timedelta(days=14)) == 0
         assert purge_history(conn, 15, AT + timedelta(days=15, seconds=1)) == at_clock
-        assert purge_history(conn, 15, datetime.now(UTC) + timedelta(days=16)) == cli_rows
+        # what `infomart run` does after every cycle
+        assert purge_expired(dsn, 15, datetime.now(UTC) + timedelta(days=16)) == cli_rows
         assert conn.execute("select count(*) from gdpr.ctl_gdpr_history").fetchone()[0] == 0  # type: ignore[index]
 
 
@@ -329,6 +330,8 @@ def test_both_ingesters_land_through_the_forget_list(gdpr_settings: Settings, ev
     with psycopg.connect(dsn, autocommit=True) as conn:
         ensure_raw_schema(conn)
         write_batch(conn, Batch("kafka"), lambda cur: None)  # no forget list yet: nothing to read
+    assert purge_expired(dsn, 15) == 0  # the cycles' purge makes no schema
+    assert count(dsn, "select count(*) from pg_namespace where nspname = 'gdpr'") == 0
     gone = forget(gdpr_settings, dsn, Subject("ani", ani), clock=lambda: AT)
     assert gone.rows_changed == {} and not gone.rebuilt
     call = events.make(
