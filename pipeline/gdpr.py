@@ -436,6 +436,13 @@ def forget(
                         {"ctid": ctid, **{f"c{i}": changed[c] for i, c in enumerate(columns)}},
                     )
                     result.rows_changed[table] = result.rows_changed.get(table, 0) + 1
+        # the old row versions go from the tables' pages and the old values from their statistics
+        # (pg_stats' most common values); WAL and backups keep them for their own retention
+        for table in result.rows_changed:
+            schema, name = table.split(".", 1)
+            conn.execute(
+                sql.SQL("vacuum (analyze) {}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+            )
     if rebuild and result.rows_changed:
         from pipeline.transform import TransformError, transform
 

@@ -218,6 +218,11 @@ def test_export_forget_replay_and_history(gdpr_settings: Settings, tmp_path: Pat
     assert forgotten_agent.rebuilt
     for value in (ani, AGENT, "Berg", "E100001"):
         assert _holders(dsn, value) == [], value
+    stats = (
+        "select count(*) from pg_stats where schemaname not in ('gdpr', 'pg_catalog')"
+        " and strpos(concat(most_common_vals::text, histogram_bounds::text), %s) > 0"
+    )
+    assert count(dsn, stats, ani) == 0 and count(dsn, stats, AGENT) == 0  # nor in the statistics
     with psycopg.connect(dsn) as conn:
         first_names = dict(
             conn.execute(
