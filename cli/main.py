@@ -28,6 +28,7 @@ from rich.table import Table
 
 from cli.common import fail, settings_or_exit
 from cli.config import config_adapter, config_db_app
+from cli.gdpr import gdpr_app
 from cli.serve import docs, serve
 from cli.simulator_options import with_simulator_options
 from infomart import embedded, metrics
@@ -46,6 +47,7 @@ embedded_app = typer.Typer(help="The embedded PostgreSQL and broker.", no_args_i
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(embedded_app, name="embedded")
 app.add_typer(config_db_app, name="config-db")
+app.add_typer(gdpr_app, name="gdpr")
 app.command("config-adapter")(config_adapter)
 app.command("serve")(serve)
 app.command("docs")(docs)

@@ -212,6 +212,11 @@ class Settings(BaseSettings):
         ge=0,
         description="`infomart run` runs the data-quality checkpoint after a cycle this often (0: off).",
     )
+    gdpr_history_retention_days: int = Field(
+        default=15,
+        description="Days CTL_GDPR_HISTORY keeps the rows of a GDPR export or forget (they hold the"
+        " personal values themselves), 0 to 30; GIM's days-to-keep-gdpr-history.",
+    )
     metrics_host: str = Field(default="127.0.0.1", description="Address the Prometheus endpoint binds to.")
     metrics_port: int = Field(
         default=9249, ge=0, le=65535, description="Prometheus port of `infomart run` (0: off)."
@@ -222,6 +227,16 @@ class Settings(BaseSettings):
     def _tenant_chars(cls, v: str) -> str:
         if not v.replace("-", "").replace("_", "").isalnum():
             raise ValueError("tenant may contain only letters, digits, '-' and '_'")
+        return v
+
+    @field_validator("gdpr_history_retention_days")
+    @classmethod
+    def _gdpr_retention(cls, v: int) -> int:
+        if not 0 <= v <= 30:
+            raise ValueError(
+                f"must be 0 to 30 days (got {v}): CTL_GDPR_HISTORY holds the personal values of each"
+                " GDPR request, so it may keep them at most 30 days (default 15)"
+            )
         return v
 
     @field_validator("reporting_time_zone")

@@ -13,6 +13,8 @@ from importlib import resources
 
 import psycopg
 
+from ingest.forget import load_forget_list
+
 RAW_TABLE = {
     "voice-callthread": "raw.voice_callthread",
     "voice-agentstate": "raw.voice_agentstate",
@@ -113,6 +115,23 @@ def _insert_rejects(cur: psycopg.Cursor, rejects: Iterable[Reject]) -> None:
 Position = Callable[[psycopg.Cursor], None]
 
 
+def _apply_forget_list(cur: psycopg.Cursor, batch: Batch) -> None:
+    """Pseudonymise the batch's events (and JSON rejects) holding a value on the GDPR forget list
+    (ingest/forget.py); nothing to do, and no event parsed, while the list is empty."""
+    forget = load_forget_list(cur)
+    if not forget:
+        return
+    for rows in batch.events.values():
+        for i, (raw, where, pos) in enumerate(rows):
+            new = forget.rewrite(raw)
+            if new is not None:
+                rows[i] = (new, where, pos)
+    for reject in batch.rejects:
+        new = forget.rewrite(reject.raw) if reject.raw else None
+        if new is not None:
+            reject.raw = new
+
+
 def write_batch(conn: psycopg.Connection, batch: Batch, save_position: Position) -> list[Reject]:
     """Land ``batch`` and the source position in one transaction.
 
@@ -122,6 +141,7 @@ def write_batch(conn: psycopg.Connection, batch: Batch, save_position: Position)
     """
     try:
         with conn.transaction(), conn.cursor() as cur:
+            _apply_forget_list(cur, batch)
             for topic, rows in batch.events.items():
                 _copy_events(cur, batch.origin, topic, rows)
             _insert_rejects(cur, batch.rejects)
@@ -131,6 +151,7 @@ def write_batch(conn: psycopg.Connection, batch: Batch, save_position: Position)
         pass
     refused: list[Reject] = []
     with conn.transaction(), conn.cursor() as cur:
+        _apply_forget_list(cur, batch)
         for topic, rows in batch.events.items():
             for raw, where, pos in rows:
                 try:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from infomart import metrics
 from infomart.retry import backoff_seconds
 from infomart.settings import Settings
+from pipeline import gdpr
 from pipeline.transform import TransformResult, transform
 
 if TYPE_CHECKING:  # the CLI builds the ingester (and imports the Kafka clients) only when it runs
@@ -133,6 +134,7 @@ def run_cycles(
             on_cycle(CycleReport(n, landed, result, error, time.monotonic() - started, step, failures, pause))
         if error is None:
             quality.after_cycle()
+            gdpr.purge_expired(dsn, settings.gdpr_history_retention_days)
         if cycles and n >= cycles:
             break
         ingester.stop.wait(pause)
