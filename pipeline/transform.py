@@ -76,9 +76,22 @@ def dbt_env(dsn: str, settings: Settings) -> dict[str, str]:
         "INFOMART_DBT_THREADS": str(settings.dbt_threads),
         "PGTZ": "UTC",  # every session in UTC: calendar columns and date arithmetic never shift
     }
-    if "sslmode" in info:
-        env["PGSSLMODE"] = str(info["sslmode"])
+    # TLS: libpq reads these itself (dbt-postgres passes only sslmode from the profile)
+    for key in _TLS_KEYS:
+        if key in info:
+            env[f"PG{key.upper()}"] = str(info[key])
     return env
+
+
+_TLS_KEYS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl")
+
+
+def _apply_env(env: dict[str, str]) -> None:
+    """Set the profile's environment; TLS variables of an earlier DSN that this one lacks are removed."""
+    for key in _TLS_KEYS:
+        if f"PG{key.upper()}" not in env:
+            os.environ.pop(f"PG{key.upper()}", None)
+    os.environ.update(env)
 
 
 def dbt_vars(settings: Settings) -> str:
@@ -130,7 +143,7 @@ def run_dbt(
     from dbt.cli.main import dbtRunner
 
     check_project()
-    os.environ.update(dbt_env(dsn, settings))
+    _apply_env(dbt_env(dsn, settings))
     os.environ["DBT_INFOMART_DOCS_UNCHANGED"] = "1" if docs_unchanged else "0"
     full_args = [
         *args,
@@ -189,7 +202,7 @@ def parsed_manifest(settings: Settings, dsn: str, fingerprint: str) -> object | 
 
     key = json.dumps([fingerprint, dbt_env(dsn, settings)], sort_keys=True)
     if key not in _MANIFESTS:
-        os.environ.update(dbt_env(dsn, settings))
+        _apply_env(dbt_env(dsn, settings))
         project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
         res = dbtRunner().invoke(["parse", *project, "--vars", dbt_vars(settings), "--log-level", "none"])
         if not res.success or res.result is None:
