@@ -23,7 +23,6 @@ one transaction:
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import psycopg
@@ -31,8 +30,6 @@ from psycopg import sql
 
 from infomart.roles import COMPONENTS, database_of, role_names
 from ingest.landing import RAW_TABLE, ensure_raw_schema
-
-log = logging.getLogger(__name__)
 
 #: the schemas dbt builds in (dbt_project.yml, snapshots/): owned by the transform role
 TRANSFORM_SCHEMAS = ("staging", "intermediate", "infomart", "reports", "snapshots")
