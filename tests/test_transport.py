@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,11 +43,13 @@ def ca() -> Authority:
 
 @pytest.fixture(scope="module")
 def tls_pg(ca: Authority, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TlsPostgres, Path]]:
-    folder = tmp_path_factory.mktemp("tls-pg")
+    # not under pytest's basetemp: another pytest session makes its parent 0700 again, which locks
+    # the server's own user out of its data folder
+    folder = Path(tempfile.mkdtemp(prefix="imt-tls-", dir="/tmp"))
     server = start_tls_postgres(folder / "server", ca, PASSWORD)
-    yield server, ca.write(folder / "ca.pem")
+    yield server, ca.write(tmp_path_factory.mktemp("tls") / "ca.pem")
     server.stop()
-    remove(folder / "server")
+    remove(folder)
 
 
 @pytest.fixture

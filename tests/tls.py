@@ -239,8 +239,8 @@ def start_tls_postgres(folder: Path, ca: Authority, password: str) -> TlsPostgre
     user = "pgserver" if os.geteuid() == 0 else None
     owner = pwd.getpwnam(user).pw_uid if user else None
     folder.mkdir(parents=True, exist_ok=True)
-    if user:  # the server's user must reach its folder
-        for p in (folder, *folder.parents[:-1]):
+    if user:  # the server's user must reach its folder (give it a folder of its own in /tmp)
+        for p in (folder, folder.parent):
             p.chmod(p.stat().st_mode | 0o055)
     data, sockets = folder / "data", folder / "sock"
     for d in (data, sockets):
