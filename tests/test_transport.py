@@ -4,8 +4,8 @@
   made here, plain TCP rejected): ``sslmode=verify-full`` connects, a wrong CA is refused, and
   ingest and a dbt run work over it.
 * Kafka: the SASL/TLS settings reach both client libraries, for the ingester and the config
-  adapter alike (the embedded broker, tansu 0.6, keeps SASL users only in the storage a restart
-  loses and its TLS options do not start a TLS listener here, so no broker test).
+  adapter alike (no broker test: with the embedded tansu 0.6 no SASL user could be made to
+  authenticate and no TLS listener started; DECISIONLOG.md).
 * Secrets: commands run with passwords in their DSNs and a Kafka SASL password, some of them
   failing to connect; no password appears in their output, the home's files or dbt's log.
 """
