@@ -41,6 +41,7 @@ app = typer.Typer(
     help="Open contact-center Info Mart: events in, PostgreSQL facts out.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,  # a traceback's locals would show DSNs and passwords
 )
 ingest_app = typer.Typer(help="Land events in the raw tables.", no_args_is_help=True)
 embedded_app = typer.Typer(help="The embedded PostgreSQL and broker.", no_args_is_help=True)

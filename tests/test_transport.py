@@ -278,6 +278,7 @@ def test_no_password_in_output_logs_or_dbt_logs(tls_db: str, kafka_bootstrap: st
             ["ingest", "archive", str(folder)],
             1,
         ),
+        "quality": ({}, ["quality"], None),  # the Great Expectations context and results in the home
         "ingest kafka, SASL": ({}, ["ingest", "kafka"], None),  # tansu without authentication
         "ingest kafka, no broker": (
             {"INFOMART_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"},
@@ -289,6 +290,8 @@ def test_no_password_in_output_logs_or_dbt_logs(tls_db: str, kafka_bootstrap: st
     for what, (changes, args, code) in runs.items():
         done = _infomart({**env, **changes}, *args)
         outputs[what] = done.stdout + done.stderr
+        if os.environ.get("INFOMART_TEST_SHOW"):
+            print(f"===== {what}: {done.returncode}\n{outputs[what][-1500:]}")
         assert code is None or done.returncode == code, f"{what}: {done.returncode}\n{outputs[what][-3000:]}"
     assert "Finished running" in outputs["transform"]  # dbt's own log is in the output
     texts = {f"output of {what}": text for what, text in outputs.items()}
