@@ -9,7 +9,6 @@ from __future__ import annotations
 import psycopg
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from cli.common import fail, settings_or_exit
 from infomart import embedded
@@ -45,16 +44,13 @@ def roles_init() -> None:
     except psycopg.Error as exc:
         where = "INFOMART_PG_DSN" if settings.pg_dsn else "the embedded PostgreSQL"
         raise fail(f"roles init ({where}): {str(exc).strip()}") from None
-    table = Table(title=f"roles of database {report.database}")
-    for name in ("component", "role", "may", "connects with"):
-        table.add_column(name)
+    out.print(f"roles of database {report.database}:")
     for component in COMPONENTS:
         role = report.roles[component]
         new = " (created)" if role in report.created else ""
         explicit = DSN_SETTING[component] if _explicit(settings, component) else None
         used = explicit or describe(component_dsn(settings, dsn, component))
-        table.add_row(component, role + new, MAY[component], used)
-    out.print(table)
+        out.print(f"  {component}: {role}{new} may {MAY[component]}; connects with {used}", soft_wrap=True)
     if report.handed_over:
         out.print(f"{report.handed_over} relations handed over to {report.roles['transform']}")
     for warning in report.warnings:
@@ -73,6 +69,13 @@ def connect_as(settings: Settings, dsn: str, component: Component) -> str:
     role_dsn = component_dsn(settings, dsn, component)
     if role_dsn == dsn:
         return dsn
+    if settings.embedded_pg and settings.db_roles and not _explicit(settings, component):
+        # the embedded server is ours (we are its superuser): its roles are kept up to date without
+        # an operator, so `infomart demo` works as it is with INFOMART_DB_ROLES on
+        try:
+            init_roles(dsn)
+        except (RawSchemaError, psycopg.Error) as exc:
+            raise fail(f"roles init on the embedded PostgreSQL: {str(exc).strip()}") from None
     try:
         with psycopg.connect(role_dsn, autocommit=True, connect_timeout=10) as conn:
             if component == "ingest":

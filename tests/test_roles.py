@@ -6,6 +6,8 @@ the roles need no password here."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,3 +243,32 @@ def test_two_tenants_on_one_server_keep_their_own_rows(pg_server: str, tmp_path:
     finally:
         for d in databases:
             next(d, None)
+
+
+# ------------------------------------------------------------------ the embedded default
+def test_the_embedded_default_makes_its_roles_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """With INFOMART_DB_ROLES on and the embedded PostgreSQL (ours, as its superuser), a command needs
+    no `roles init` first: the ingester lands as the ingest role."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    home = Path(tempfile.mkdtemp(prefix="imt-roles-", dir="/tmp"))  # a short socket path
+    monkeypatch.setenv("INFOMART_HOME", str(home))
+    monkeypatch.setenv("INFOMART_DB_ROLES", "true")
+    folder = write_events(tmp_path / "events", _agent_day(EventFactory(), "a-embedded"))
+    try:
+        result = CliRunner().invoke(app, ["ingest", "archive", str(folder)])
+        assert result.exit_code == 0, result.output
+        database = embedded.tenant_database("t1")
+        admin = embedded.start_embedded_postgres(home, database)
+        with psycopg.connect(admin) as conn:
+            assert conn.execute("select count(*) from raw.voice_agentstate").fetchone()[0] == 3  # type: ignore[index]
+            roles = conn.execute("select rolname from pg_roles where rolname like %s", (f"{database}\\_%",))
+            assert {r[0] for r in roles} == set(role_names(database).values())
+        _denied(make_conninfo(admin, user=f"{database}_ingest"), "select count(*) from raw.voice_agentstate")
+        shown = CliRunner().invoke(app, ["roles", "init"])
+        assert shown.exit_code == 0 and f"{database}_transform" in shown.output
+    finally:
+        embedded.stop_embedded_postgres(home)
+        shutil.rmtree(home, ignore_errors=True)
