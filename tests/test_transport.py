@@ -100,6 +100,9 @@ def test_ingest_and_a_dbt_run_over_tls(tls_db: str, tmp_path: Path):
     build_models(settings, ["--select", "path:models/staging"], tests=False)
     with psycopg.connect(tls_db) as conn:
         assert conn.execute("select count(*) from staging.stg_events__voice_agentstate").fetchone()[0] == 3  # type: ignore[index]
+    # the DSN's password and TLS files were dbt's for that run only (pipeline/transform.py)
+    assert os.environ.get("PGPASSWORD") != PASSWORD
+    assert os.environ.get("PGSSLROOTCERT") != conninfo_to_dict(tls_db)["sslrootcert"]
     wrong = make_authority("somebody else's CA").write(tmp_path / "wrong.pem")
     with pytest.raises(TransformError, match="certificate verify failed"):
         run_dbt(
