@@ -29,6 +29,7 @@ from rich.table import Table
 from cli.common import fail, settings_or_exit
 from cli.config import config_adapter, config_db_app
 from cli.gdpr import gdpr_app
+from cli.roles import connect_as, roles_app
 from cli.serve import docs, serve
 from cli.simulator_options import with_simulator_options
 from infomart import embedded, metrics
@@ -41,6 +42,7 @@ app = typer.Typer(
     help="Open contact-center Info Mart: events in, PostgreSQL facts out.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_show_locals=False,  # a traceback's locals would show DSNs and passwords
 )
 ingest_app = typer.Typer(help="Land events in the raw tables.", no_args_is_help=True)
 embedded_app = typer.Typer(help="The embedded PostgreSQL and broker.", no_args_is_help=True)
@@ -48,6 +50,7 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(embedded_app, name="embedded")
 app.add_typer(config_db_app, name="config-db")
 app.add_typer(gdpr_app, name="gdpr")
+app.add_typer(roles_app, name="roles")
 app.command("config-adapter")(config_adapter)
 app.command("serve")(serve)
 app.command("docs")(docs)
@@ -334,7 +337,7 @@ def ingest_kafka(
 ) -> None:
     """Consume the six topics into the raw tables (offsets stored in PostgreSQL)."""
     settings = settings_or_exit()
-    dsn = _dsn(settings, wait=follow)
+    dsn = connect_as(settings, _dsn(settings, wait=follow), "ingest")
     with _progress() as progress:
         stats = _ingest_kafka(settings, dsn, follow, progress)
     _print_counts("events landed from Kafka", {t: stats.events.get(t, 0) for t in LOGICAL_TOPICS})
@@ -360,7 +363,7 @@ def ingest_archive(
         archives = find_archives(paths, settings, topic, skipped)
     except ArchiveError as exc:
         raise fail(str(exc), 2) from None
-    dsn = _dsn(settings)
+    dsn = connect_as(settings, _dsn(settings), "ingest")
     ingester = ArchiveIngester(settings, dsn)
     total = sum(a.size for a in archives)
     with _progress() as progress:
@@ -425,7 +428,7 @@ def transform_cmd(
 ) -> None:
     """Run dbt: staging -> intermediate -> marts -> aggregates (and the data tests)."""
     settings = settings_or_exit()
-    dsn = _dsn(settings)
+    dsn = connect_as(settings, _dsn(settings), "transform")
     try:
         with _progress() as progress:
             _transform(settings, dsn, full_refresh, tests, dbt_log, progress)
@@ -465,10 +468,11 @@ def run(
     if settings.metrics_port:
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
         console.print(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
-    ingester = _kafka_ingester(settings, dsn, wait=True)
+    ingester = _kafka_ingester(settings, connect_as(settings, dsn, "ingest"), wait=True)
     _stop_on_signals(ingester.stop)
     try:
-        run_cycles(settings, dsn, ingester, cycles=cycles, tests=tests, on_cycle=_print_cycle)
+        transform_dsn = connect_as(settings, dsn, "transform")
+        run_cycles(settings, transform_dsn, ingester, cycles=cycles, tests=tests, on_cycle=_print_cycle)
     finally:
         ingester.close()
 
@@ -562,9 +566,9 @@ def demo(
             fed = _feed_config(settings, result.config_changes, progress)
             console.print("[bold]4/5[/bold] publishing the events to Kafka, ingesting until drained")
             _publish(settings, result.deliveries, progress)
-            stats = _ingest_kafka(settings, dsn, False, progress)
+            stats = _ingest_kafka(settings, connect_as(settings, dsn, "ingest"), False, progress)
             console.print("[bold]5/5[/bold] transforming with dbt (models and data tests)")
-            _transform(settings, dsn, False, True, False, progress)
+            _transform(settings, connect_as(settings, dsn, "transform"), False, True, False, progress)
     except TransformError as exc:
         raise fail(str(exc)) from None
     _print_counts("events landed in raw", {t: stats.events.get(t, 0) for t in LOGICAL_TOPICS})

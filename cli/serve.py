@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from cli.common import fail, settings_or_exit
+from cli.roles import connect_as
 from infomart import embedded
 from infomart.settings import Settings
 from pipeline.docs import docs_dir, generate_docs
@@ -35,7 +36,7 @@ def serve_config(settings: Settings, dsn: str) -> ServeConfig:
 def docs() -> None:
     """Generate the schema reference (dbt docs: models, columns, tests, exposures, lineage) for /docs."""
     settings = settings_or_exit()
-    dsn = embedded.resolve_pg_dsn(settings)
+    dsn = connect_as(settings, embedded.resolve_pg_dsn(settings), "transform")
     try:
         with console.status("dbt docs generate"):
             site = generate_docs(settings, dsn)

@@ -204,6 +204,22 @@ class Settings(BaseSettings):
         description="DSN the report server reads with. Unset: the Info Mart's DSN as its read-only role"
         " <database>_reader, which every dbt build creates and grants.",
     )
+    db_roles: bool = Field(
+        default=False,
+        description="Every component connects as its own database role (`infomart roles init` creates"
+        " them): ingest, transform, reporting, export, each DSN the Info Mart's with the user swapped to"
+        " <database>_<role> (and no password: .pgpass or the DSN settings below). Off: every component"
+        " but the report server connects with the Info Mart's DSN.",
+    )
+    ingest_dsn: str | None = Field(
+        default=None, description="DSN of the ingesters (writes the raw tables only); set: used always."
+    )
+    transform_dsn: str | None = Field(
+        default=None, description="DSN of dbt (owns staging, marts, aggregates; reads raw); set: used always."
+    )
+    export_dsn: str | None = Field(
+        default=None, description="DSN of the export job (reads marts and aggregates); set: used always."
+    )
     service_level_target: float = Field(
         default=80.0, ge=0, le=100, description="Service-level target (%) drawn on the Service Level report."
     )

@@ -7,6 +7,7 @@ a crash at any point neither loses nor duplicates an event.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -25,13 +26,40 @@ RAW_TABLE = {
 }
 
 
+class RawSchemaError(Exception):
+    """The raw tables are missing and this connection may not create them; the message says how."""
+
+
+def raw_relations(ddl: str) -> list[str]:
+    """Every table and index the raw schema's DDL creates, schema-qualified."""
+    names = re.findall(r"create (?:table|index) if not exists (\S+)", ddl)
+    return [n if "." in n else f"raw.{n}" for n in names]
+
+
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
-    """Create the raw schema, landing tables and bookkeeping tables if missing."""
+    """Create the raw schema, landing tables and bookkeeping tables if missing.
+
+    When every one of them exists nothing is executed: the ingest role (infomart/roles.py) may
+    not create anything, and PostgreSQL checks the privilege of ``create ... if not exists``
+    before it looks whether the object exists."""
     ddl = resources.files("ingest").joinpath("sql/raw_schema.sql").read_text()
-    with conn.transaction():
-        # serialise concurrent first starts (two ingesters racing on create table)
-        conn.execute("select pg_advisory_xact_lock(hashtext('infomart.raw_schema'))")
-        conn.execute(ddl)
+    row = conn.execute(
+        "select count(*) from unnest(%s::text[]) as name where to_regclass(name) is null",
+        (raw_relations(ddl),),
+    ).fetchone()
+    if row is not None and row[0] == 0:
+        return
+    try:
+        with conn.transaction():
+            # serialise concurrent first starts (two ingesters racing on create table)
+            conn.execute("select pg_advisory_xact_lock(hashtext('infomart.raw_schema'))")
+            conn.execute(ddl)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        user = conn.info.user
+        raise RawSchemaError(
+            f"the raw tables are missing and the database user {user} may not create them"
+            f" ({str(exc).strip()}); create them with `infomart roles init` as the database's owner"
+        ) from None
 
 
 def _copy_text(value: bytes) -> bytes:

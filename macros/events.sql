@@ -36,7 +36,13 @@
 
 {#- on-run-start: the discards table, made once before the staging models run in parallel. -#}
 {% macro create_transform_discards() -%}
-    create schema if not exists {{ generate_schema_name('staging', none) }};
+    {#- not `create schema if not exists`: that needs CREATE on the database even when the schema
+        exists, which the transform role (infomart roles init) does not have -#}
+    do $discards$ begin
+        if to_regnamespace('{{ generate_schema_name('staging', none) }}') is null then
+            create schema {{ generate_schema_name('staging', none) }};
+        end if;
+    end $discards$;
     create table if not exists {{ transform_discards_relation() }} (
         source_table text not null,
         event_id text,

@@ -12,10 +12,11 @@ the next cycle compares with.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,9 +77,31 @@ def dbt_env(dsn: str, settings: Settings) -> dict[str, str]:
         "INFOMART_DBT_THREADS": str(settings.dbt_threads),
         "PGTZ": "UTC",  # every session in UTC: calendar columns and date arithmetic never shift
     }
-    if "sslmode" in info:
-        env["PGSSLMODE"] = str(info["sslmode"])
+    # TLS: libpq reads these itself (dbt-postgres passes only sslmode from the profile)
+    for key in _TLS_KEYS:
+        if key in info:
+            env[f"PG{key.upper()}"] = str(info[key])
     return env
+
+
+_TLS_KEYS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl")
+
+
+@contextlib.contextmanager
+def dbt_environment(env: dict[str, str]) -> Iterator[None]:
+    """The profile's variables set for one dbt invocation, and put back as they were after it: the
+    password (and TLS files) of one component's DSN never reach another's connections in the same
+    process (libpq prefers PGPASSWORD to .pgpass)."""
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def dbt_vars(settings: Settings) -> str:
@@ -130,7 +153,6 @@ def run_dbt(
     from dbt.cli.main import dbtRunner
 
     check_project()
-    os.environ.update(dbt_env(dsn, settings))
     os.environ["DBT_INFOMART_DOCS_UNCHANGED"] = "1" if docs_unchanged else "0"
     full_args = [
         *args,
@@ -149,7 +171,8 @@ def run_dbt(
             on_node(event.data.node_info.node_name, event.data.run_result.status)
 
     started = time.monotonic()
-    res = dbtRunner(manifest=manifest, callbacks=[callback]).invoke(full_args)  # type: ignore[arg-type]
+    with dbt_environment(dbt_env(dsn, settings)):
+        res = dbtRunner(manifest=manifest, callbacks=[callback]).invoke(full_args)  # type: ignore[arg-type]
     if metered:
         metrics.TRANSFORM_SECONDS.observe(time.monotonic() - started)
     nodes: list[NodeResult] = []
@@ -189,9 +212,9 @@ def parsed_manifest(settings: Settings, dsn: str, fingerprint: str) -> object | 
 
     key = json.dumps([fingerprint, dbt_env(dsn, settings)], sort_keys=True)
     if key not in _MANIFESTS:
-        os.environ.update(dbt_env(dsn, settings))
         project = ["--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-        res = dbtRunner().invoke(["parse", *project, "--vars", dbt_vars(settings), "--log-level", "none"])
+        with dbt_environment(dbt_env(dsn, settings)):
+            res = dbtRunner().invoke(["parse", *project, "--vars", dbt_vars(settings), "--log-level", "none"])
         if not res.success or res.result is None:
             return None  # the commands will parse (and report the problem) themselves
         _MANIFESTS.clear()  # keep one: a long-running process serves one database
