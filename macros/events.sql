@@ -120,23 +120,23 @@
     case
         when {{ json_text(column, 'id') }} is null then 'missing field id'
         when coalesce({{ json_text(column, 'tenant') }}, '') <> '{{ var("tenant") }}' then 'not this tenant'
-        {%- for key in keys %}
+    {%- for key in keys %}
             when {{ json_text(column, key) }} is null then 'missing field {{ key }}'
-        {%- endfor %}
-        {%- for key in ['id'] + keys %}
+    {%- endfor %}
+    {%- for key in ['id'] + keys %}
             when length({{ json_text(column, key) }}) > {{ var('field_max_chars') }}
                 then 'field {{ key }} longer than {{ var("field_max_chars") }} characters'
-        {%- endfor %}
+    {%- endfor %}
         when {{ json_text(column, 'ts') }} is null then 'missing field ts'
         when not pg_input_is_valid({{ json_text(column, 'ts') }}, 'timestamptz') then 'ts is not a time'
         when
             ({{ json_text(column, 'ts') }})::timestamptz < timestamptz '1970-01-01 00:00:00+00'
             or ({{ json_text(column, 'ts') }})::timestamptz >= timestamptz '2038-01-18 00:00:00+00'
             then 'ts outside 1970-01-01 to 2038-01-18'
-        {%- for key, type in integers.items() %}
+    {%- for key, type in integers.items() %}
             when not pg_input_is_valid({{ json_text(column, key) }}, '{{ type }}')
                 then 'field {{ key }} does not fit {{ type }}'
-        {%- endfor %}
+    {%- endfor %}
     end
 {%- endmacro %}
 
