@@ -67,14 +67,15 @@ def write_events(folder: Path, by_topic: dict[str, list[dict]]) -> Path:
     return folder
 
 
-def land_folder(settings: Settings, folder: Path) -> None:
-    """Ingests the folder's archives; every event must pass the contract."""
+def land_folder(settings: Settings, folder: Path) -> int:
+    """Ingests the folder's archives; every event must pass the contract. Returns the lines read."""
     ingester = ArchiveIngester(settings, settings.pg_dsn)  # type: ignore[arg-type]
     try:
         stats = ingester.ingest(find_archives([folder], settings))
     finally:
         ingester.close()
     assert stats.rejects == 0
+    return stats.total
 
 
 def land_events(settings: Settings, folder: Path, by_topic: dict[str, list[dict]]) -> None:
