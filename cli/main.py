@@ -36,6 +36,7 @@ from infomart import embedded, metrics
 from infomart.retry import backoff_seconds, wait_for
 from infomart.settings import LOGICAL_TOPICS, Settings
 from pipeline.cycle import CycleReport, run_cycles, stop_on_signals
+from pipeline.schedule import ScheduledJob, Scheduler
 from pipeline.transform import TransformError, TransformResult, transform
 
 app = typer.Typer(
@@ -466,15 +467,45 @@ def run(
     settings = settings_or_exit()
     dsn = _dsn(settings, wait=True)
     if settings.metrics_port:
+        metrics.publish_version()
         start_http_server(settings.metrics_port, addr=settings.metrics_host)
         console.print(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
     ingester = _kafka_ingester(settings, connect_as(settings, dsn, "ingest"), wait=True)
     _stop_on_signals(ingester.stop)
     try:
         transform_dsn = connect_as(settings, dsn, "transform")
-        run_cycles(settings, transform_dsn, ingester, cycles=cycles, tests=tests, on_cycle=_print_cycle)
+        scheduler = _scheduler(settings, dsn, transform_dsn)
+        run_cycles(
+            settings,
+            transform_dsn,
+            ingester,
+            cycles=cycles,
+            tests=tests,
+            on_cycle=_print_cycle,
+            scheduler=scheduler,
+        )
     finally:
         ingester.close()
+
+
+def _scheduler(settings: Settings, dsn: str, transform_dsn: str) -> Scheduler:
+    """The cron-scheduled jobs of `infomart run`: the export (INFOMART_EXPORT_SCHEDULE)."""
+    from export.job import run_export
+    from infomart.objectstore import make_object_store
+
+    jobs = []
+    if settings.export_schedule:
+        reader = connect_as(settings, dsn, "export")
+        store = make_object_store(settings)
+        jobs.append(
+            ScheduledJob(
+                "export",
+                settings.export_schedule,
+                lambda: run_export(settings, transform_dsn, reader, store),
+                time_zone=settings.reporting_time_zone,
+            )
+        )
+    return Scheduler(jobs)
 
 
 def _print_cycle(report: CycleReport) -> None:
@@ -677,6 +708,42 @@ def quality_cmd() -> None:
         failures = "\n".join(f"  {escape(str(f))}" for f in result.failures)
         raise fail(f"{result.failed} expectation(s) failed:\n{failures}")
     out.print(f"{result.evaluated} expectations passed in {result.seconds:.1f} s")
+
+
+# ------------------------------------------------------------------ export
+@app.command("export")
+def export_cmd() -> None:
+    """Export the facts changed since the last export, and the dimensions, to object storage
+    (S3 or the local folder): a zip of CSVs, Parquet files and a manifest (export/job.py)."""
+    from export.job import ExportError, run_export
+    from infomart.objectstore import make_object_store
+
+    settings = settings_or_exit()
+    dsn = _dsn(settings)
+    owner = connect_as(settings, dsn, "transform")  # writes the control tables
+    reader = connect_as(settings, dsn, "export")
+    store = make_object_store(settings)
+    try:
+        result = run_export(settings, owner, reader, store)
+    except (ExportError, psycopg.Error, OSError) as exc:
+        raise fail(f"export failed: {exc}") from None
+    if result.adopted:
+        out.print(f"recorded {result.adopted}, an export finished by a run that stopped before recording it")
+    if result.folder is None:
+        out.print(f"nothing new to export (audit keys up to {result.audit_range[1]} already exported)")
+    else:
+        table = Table(title=f"{store.describe()}/{settings.export_prefix}/{result.folder}")
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        for name, rows in result.tables.items():
+            table.add_row(name, f"{rows:,}")
+        out.print(table)
+        out.print(
+            f"{result.rows:,} rows, {result.bytes_written / 1e6:.1f} MB in {result.seconds:.1f} s"
+            f" (audit keys {result.audit_range[0] + 1} to {result.audit_range[1]})"
+        )
+    for folder in result.removed:
+        out.print(f"removed {folder} (older than {settings.export_keep_days} days)")
 
 
 if __name__ == "__main__":  # pragma: no cover

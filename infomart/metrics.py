@@ -45,3 +45,69 @@ TRANSFORM_DISCARDS = Gauge(
     "Raw events the transformation left out (infomart.dq_transform_discards), by raw table and reason",
     ["source_table", "reason"],
 )
+
+# ------------------------------------------------------------------ GIM's names (issue 12)
+GIM_FAILED_JOBSTEPS = Gauge(
+    "gim_failed_jobsteps",
+    "Job steps that failed since the service started, by job (ingest, transform, quality, export,"
+    " maintenance); a failed step is retried by the next cycle or schedule",
+    ["job"],
+)
+GIM_VERSION = Gauge(
+    "gim_version",
+    "Always 1; the Info Mart's version and its schema version as labels",
+    ["gim_version", "schema_version"],
+)
+GIM_ISSUES = Counter(
+    "gim_issues",
+    "Problems met in the data, by issue: rejected (an event failed the contract), discarded (staging"
+    " left a landed event out), unknown_agent (an agent event of an agent not in configuration)",
+    ["issue"],
+)
+GIM_KAFKA_TIMESTAMP = Gauge(
+    "gim_kafka_timestamp_millis",
+    "Kafka timestamp (ms since the epoch) of the newest message landed, per topic and partition",
+    ["topic", "partition"],
+)
+GIM_KAFKA_BEHIND = Gauge(
+    "gim_kafka_timestamp_behind",
+    "Milliseconds between the newest message landed and the moment it landed, per topic and partition",
+    ["topic", "partition"],
+)
+# modeled on GSP's stream-processing metrics
+RECORDS_LAG_MAX = Gauge(
+    "infomart_records_lag_max", "The largest lag (messages) of any partition after a cycle"
+)
+RECORDS_CONSUMED = Counter(
+    "infomart_records_consumed", "Kafka records consumed (landed or rejected)", ["topic"]
+)
+CALLS_CREATED = Counter("infomart_calls_created", "CallCreated events landed (voice)")
+# the one GIM lacks: how far the facts are behind the events
+FACTS_NEWEST_EVENT_TS = Gauge(
+    "infomart_facts_newest_event_timestamp_seconds",
+    "Event time (Unix seconds) of the newest event reflected in the facts: after a successful build"
+    " every staged event is; freshness is time() minus this",
+)
+EXPORT_LAST_SUCCESS_TS = Gauge(
+    "infomart_export_last_success_timestamp_seconds", "Unix time the last export job succeeded"
+)
+UNKNOWN_AGENTS = Gauge(
+    "infomart_unknown_agents",
+    "Agents in events that the configuration does not have (RESOURCE_ rows of type Agent without a"
+    " configuration object), after the last build",
+)
+
+
+#: version of the mart's table layout (the dbt project's version; the export manifest's too)
+SCHEMA_VERSION = "0.1.0"
+
+
+def publish_version() -> None:
+    """gim_version{gim_version, schema_version} = 1."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package = version("infomart")
+    except PackageNotFoundError:
+        package = "unknown"
+    GIM_VERSION.labels(package, SCHEMA_VERSION).set(1)

@@ -9,17 +9,20 @@ Keys are ``/``-separated relative paths (``config-snapshots/t1/latest.json``). A
 atomic on both stores: a reader sees the old object or the new one, never a part (local:
 write to a temporary file in the same folder, fsync, rename).
 
-Used by the config adapter (configuration snapshots) and meant for the export job.
+Used by the config adapter (configuration snapshots) and the export job (export/).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Protocol
 
 from infomart.settings import S3Settings, Settings
+
+MULTIPART_BYTES = 8 << 20
 
 
 class ObjectNotFound(KeyError):
@@ -28,6 +31,9 @@ class ObjectNotFound(KeyError):
 
 class ObjectStore(Protocol):
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
+        """The file's bytes under ``key``, streamed (S3: multipart above 8 MiB, parts retried)."""
 
     def get(self, key: str) -> bytes:
         """The object's bytes; raises :class:`ObjectNotFound` if there is none."""
@@ -71,6 +77,20 @@ class LocalObjectStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
@@ -100,6 +120,7 @@ class LocalObjectStore:
 class S3ObjectStore:
     def __init__(self, s3: S3Settings, client: object | None = None) -> None:
         import boto3
+        import botocore.config
 
         if not s3.bucket:
             raise ValueError("S3ObjectStore needs INFOMART_S3__BUCKET")
@@ -107,6 +128,7 @@ class S3ObjectStore:
         self.prefix = s3.prefix.strip("/") + "/" if s3.prefix.strip("/") else ""
         self.client = client or boto3.client(
             "s3",
+            config=botocore.config.Config(retries={"max_attempts": 10, "mode": "standard"}),
             endpoint_url=s3.endpoint_url,
             region_name=s3.region,
             aws_access_key_id=s3.access_key_id,
@@ -118,6 +140,19 @@ class S3ObjectStore:
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type)  # type: ignore[attr-defined]
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
+        from boto3.s3.transfer import TransferConfig
+
+        # boto3's managed transfer: multipart above the threshold, each part retried by botocore;
+        # an upload that dies leaves no object (S3 shows an object only when the upload completes)
+        self.client.upload_file(  # type: ignore[attr-defined]
+            str(path),
+            self.bucket,
+            self._key(key),
+            ExtraArgs={"ContentType": content_type},
+            Config=TransferConfig(multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES),
+        )
 
     def get(self, key: str) -> bytes:
         from botocore.exceptions import ClientError

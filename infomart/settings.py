@@ -233,6 +233,24 @@ class Settings(BaseSettings):
         description="Days CTL_GDPR_HISTORY keeps the rows of a GDPR export or forget (they hold the"
         " personal values themselves), 0 to 30; GIM's days-to-keep-gdpr-history.",
     )
+    export_prefix: str = Field(
+        default="export",
+        min_length=1,
+        description="Key prefix (folder) of the export job's output in object storage.",
+    )
+    export_keep_days: int = Field(
+        default=14,
+        ge=1,
+        description="Days an export's output is kept, then removed; GIM's days-to-keep-output-files.",
+    )
+    export_schedule: str = Field(
+        default="20 0/8 * * *",
+        description="Cron expression (reporting time zone) of the export job in `infomart run`; GIM's"
+        " default 00:20, 08:20, 16:20. Empty: no export from `infomart run`.",
+    )
+    export_aggregates: bool = Field(
+        default=False, description="The export job exports the aggregates (ag2_*) too, whole, each run."
+    )
     metrics_host: str = Field(default="127.0.0.1", description="Address the Prometheus endpoint binds to.")
     metrics_port: int = Field(
         default=9249, ge=0, le=65535, description="Prometheus port of `infomart run` (0: off)."
@@ -254,6 +272,18 @@ class Settings(BaseSettings):
                 " GDPR request, so it may keep them at most 30 days (default 15)"
             )
         return v
+
+    @field_validator("export_schedule")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        from croniter import croniter
+
+        if v.strip() and not croniter.is_valid(v):
+            raise ValueError(
+                f"'{v}' is not a cron expression (minute hour day-of-month month day-of-week, e.g."
+                " '20 0/8 * * *' for 00:20, 08:20 and 16:20; empty for none)"
+            )
+        return v.strip()
 
     @field_validator("reporting_time_zone")
     @classmethod

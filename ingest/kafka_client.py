@@ -28,6 +28,7 @@ class Message:
     partition: int
     offset: int
     value: bytes | None
+    timestamp_ms: int | None = None  # the record's Kafka timestamp (create or log-append time)
 
 
 class Consumer(Protocol):
@@ -129,7 +130,9 @@ class KafkaPythonConsumer:
     def poll(self, max_records: int, timeout_s: float) -> list[Message]:
         got = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         return [
-            Message(tp.topic, tp.partition, rec.offset, rec.value) for tp, recs in got.items() for rec in recs
+            Message(tp.topic, tp.partition, rec.offset, rec.value, rec.timestamp)
+            for tp, recs in got.items()
+            for rec in recs
         ]
 
     def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
@@ -213,7 +216,8 @@ class ConfluentConsumer:
             if m.error():
                 log.warning("kafka: %s", m.error())
                 continue
-            out.append(Message(m.topic(), m.partition(), m.offset(), m.value()))
+            kind, ts = m.timestamp()
+            out.append(Message(m.topic(), m.partition(), m.offset(), m.value(), ts if kind else None))
         return out
 
     def end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:

@@ -108,10 +108,14 @@ class KafkaIngester:
 
     def remaining(self) -> int:
         """Messages between our positions and the partitions' ends (0 = drained)."""
+        return sum(self.partition_lags().values())
+
+    def partition_lags(self) -> dict[TopicPartition, int]:
+        """Messages between our position and the end, per assigned partition."""
         if not self.assigned:
-            return 0
+            return {}
         ends = self.consumer.end_offsets(self.assigned)
-        return sum(max(0, end - self.positions.get(tp, 0)) for tp, end in ends.items())
+        return {tp: max(0, end - self.positions.get(tp, 0)) for tp, end in ends.items()}
 
     # ------------------------------------------------------------ main loop
     def _save_offsets(self, batch_positions: dict[TopicPartition, int]) -> Callable[[psycopg.Cursor], None]:
@@ -164,14 +168,20 @@ class KafkaIngester:
         while not self.stop.is_set():
             batch = Batch("kafka")
             batch_positions: dict[TopicPartition, int] = {}
+            newest: dict[TopicPartition, int] = {}  # Kafka timestamp of the newest record per partition
             started = time.monotonic()
             while len(batch) < batch_size and time.monotonic() - started < max_batch_wait_s:
                 msgs = self.consumer.poll(max_records=batch_size - len(batch), timeout_s=0.2)
                 if not msgs:
                     break
                 self._validate(msgs, batch, batch_positions)
+                for m in msgs:
+                    if m.timestamp_ms is not None and m.timestamp_ms > newest.get((m.topic, m.partition), -1):
+                        newest[(m.topic, m.partition)] = m.timestamp_ms
             if batch_positions:
-                writer.submit(lambda b=batch, bp=batch_positions: self._land(b, bp, stats, progress))
+                writer.submit(
+                    lambda b=batch, bp=batch_positions, nt=newest: self._land(b, bp, stats, progress, nt)
+                )
                 continue
             # nothing arrived in this round: let the last batch commit before looking at positions
             writer.wait()
@@ -191,11 +201,17 @@ class KafkaIngester:
         batch_positions: dict[TopicPartition, int],
         stats: IngestStats,
         progress: Progress | None,
+        newest: dict[TopicPartition, int] | None = None,
     ) -> None:
         """Runs on the writer thread: commit rows, rejects and offsets, then account for them."""
         refused = write_batch(self.conn, batch, self._save_offsets(batch_positions))
         self.positions.update(batch_positions)
         self._count(stats, batch, refused)
+        landed_ms = time.time() * 1000
+        for (topic, partition), ts in (newest or {}).items():
+            labels = (self.logical.get(topic, topic), str(partition))
+            metrics.GIM_KAFKA_TIMESTAMP.labels(*labels).set(ts)
+            metrics.GIM_KAFKA_BEHIND.labels(*labels).set(max(0.0, landed_ms - ts))
         if progress:
             progress(stats, None)
 
@@ -222,8 +238,14 @@ class KafkaIngester:
             n = len(rows) - sum(1 for r in refused if r.topic == topic)
             stats.events[topic] = stats.events.get(topic, 0) + n
             metrics.EVENTS_LANDED.labels(topic=topic, origin="kafka").inc(n)
+            metrics.RECORDS_CONSUMED.labels(topic=topic).inc(len(rows))
+            if topic == "voice-callthread":
+                metrics.CALLS_CREATED.inc(sum(1 for row in rows if b'"CallCreated"' in row[0]))
         for r in [*batch.rejects, *refused]:
             metrics.EVENTS_REJECTED.labels(topic=r.topic, reason=r.reason.split(":", 1)[0]).inc()
+            metrics.RECORDS_CONSUMED.labels(topic=r.topic).inc()
+        if batch.rejects or refused:
+            metrics.GIM_ISSUES.labels("rejected").inc(len(batch.rejects) + len(refused))
         stats.rejects += len(batch.rejects) + len(refused)
 
     def close(self) -> None:

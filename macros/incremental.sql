@@ -68,6 +68,10 @@
     {%- set keys = arg_dict['unique_key'] if arg_dict['unique_key'] is not string else [arg_dict['unique_key']] -%}
     {%- set key_list = keys | join(', ') -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set names = arg_dict['dest_columns'] | map(attribute='name') | list -%}
+    {%- if 'update_audit_key' in names %}
+        {{ keep_audit_keys(target, source, names) }};
+    {%- endif %}
     delete from {{ target }}
     where ({{ key_list }}) in (
         select {{ key_list }} from {{ touched_keys() }}
@@ -76,6 +80,48 @@
     );
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
+{%- endmacro %}
+
+{#- The audit key of this build: the transform's CTL_AUDIT_LOG row (pipeline/control.py), set
+    as the session setting infomart.audit_key for dbt's connections (PGOPTIONS); 0 when dbt runs
+    without the pipeline. -#}
+{% macro current_audit_key() -%}
+    coalesce(nullif(current_setting('infomart.audit_key', true), ''), '0')::bigint
+{%- endmacro %}
+
+{#- The audit columns of a fact (CREATE_AUDIT_KEY, UPDATE_AUDIT_KEY): the model selects both as
+    this build's key; keep_audit_keys then gives back the old keys of rows that existed. -#}
+{% macro audit_key_columns() -%}
+    {{ current_audit_key() }} as create_audit_key,
+    {{ current_audit_key() }} as update_audit_key
+{%- endmacro %}
+
+{#- Step 3a of the recipe for a model with audit columns: a new row keeps the CREATE_AUDIT_KEY of
+    the old row with the same row key (the model's first unique index), and its UPDATE_AUDIT_KEY
+    too when no other column changed (landing bookkeeping, *_landed_at, aside), so that a
+    recomputed but unchanged row is not exported again. -#}
+{% macro keep_audit_keys(target, source, names) -%}
+    {%- set row_key = (config.get('indexes') | selectattr('unique') | first)['columns'] -%}
+    {%- set same_row = [] -%}
+    {%- for column in row_key -%}
+        {%- do same_row.append('old_rows.' ~ column ~ ' = new_rows.' ~ column) -%}
+    {%- endfor -%}
+    {%- set compared = [] -%}
+    {%- for name in names if name not in ('create_audit_key', 'update_audit_key') and not name.endswith('landed_at') -%}
+        {%- do compared.append(adapter.quote(name)) -%}
+    {%- endfor -%}
+    update {{ source }} as new_rows
+    set
+        create_audit_key = old_rows.create_audit_key,
+        update_audit_key = case
+            when
+                (new_rows.{{ compared | join(', new_rows.') }})
+                is not distinct from (old_rows.{{ compared | join(', old_rows.') }})
+                then old_rows.update_audit_key
+            else new_rows.update_audit_key
+        end
+    from {{ target }} as old_rows
+    where {{ same_row | join(' and ') }}
 {%- endmacro %}
 
 {% macro default__touched_keys_delete_insert(arg_dict) -%}

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING
 from infomart import metrics
 from infomart.retry import backoff_seconds
 from infomart.settings import Settings
-from pipeline import gdpr
+from pipeline import control, gdpr
+from pipeline.schedule import Scheduler
 from pipeline.transform import TransformResult, transform
 
 if TYPE_CHECKING:  # the CLI builds the ingester (and imports the Kafka clients) only when it runs
@@ -105,6 +106,7 @@ def run_cycles(
     cycles: int = 0,
     tests: bool = False,
     on_cycle: Callable[[CycleReport], None] | None = None,
+    scheduler: Scheduler | None = None,
 ) -> int:
     """Run cycles until ``cycles`` are done (0: until ``ingester.stop`` is set); returns how many ran.
 
@@ -135,6 +137,11 @@ def run_cycles(
         if error is None:
             quality.after_cycle()
             gdpr.purge_expired(dsn, settings.gdpr_history_retention_days)
+        if scheduler is not None:
+            scheduler.tick()  # the export (and any job on a cron schedule); a failure never stops us
+            # a scheduled job failing in a row counts in the server state as a failing cycle does
+            worst = max(failures, scheduler.failures_in_a_row())
+            metrics.GIM_SERVER_STATE.set(-min(worst, 3) if worst else 1)
         if cycles and n >= cycles:
             break
         ingester.stop.wait(pause)
@@ -146,8 +153,12 @@ def _one_cycle(
 ) -> tuple[IngestStats | None, TransformResult | None, Exception | None, str | None]:
     """Ingest, then transform; (landed, result, error, the step that failed)."""
     try:
-        landed = ingester.run(until_drained=True)  # reconnects first after an outage
-        metrics.KAFKA_LAG.set(ingester.remaining())
+        with control.job(dsn, "ingest") as run:
+            landed = ingester.run(until_drained=True)  # reconnects first after an outage
+            run.row_count = landed.total + landed.rejects
+        lags = ingester.partition_lags()
+        metrics.KAFKA_LAG.set(sum(lags.values()))
+        metrics.RECORDS_LAG_MAX.set(max(lags.values(), default=0))
     except Exception as exc:  # an outage, or anything else: reported, retried, never fatal
         log.debug("ingest failed", exc_info=True)
         return None, None, exc, "ingest"

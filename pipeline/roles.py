@@ -12,7 +12,8 @@ one transaction:
 * raw (created here if missing, owned by the owner): the ingest role may insert into the event
   tables and ``raw.rejects`` and read and write ``raw.consumer_offsets`` and ``raw.archive_files``;
   the transform role may read every raw table, those created later too (default privileges);
-* the transform schemas (staging, intermediate, infomart, reports, snapshots) are created if
+* the transform schemas (staging, intermediate, infomart, reports, snapshots, and ctl: the control
+  tables, pipeline/control.py) are created if
   missing and owned by the transform role, with every relation in them (a database built before
   the roles existed is handed over);
 * the reader may read infomart and reports, the export role infomart, both for the relations the
@@ -32,7 +33,7 @@ from infomart.roles import COMPONENTS, database_of, role_names
 from ingest.landing import RAW_TABLE, ensure_raw_schema
 
 #: the schemas dbt builds in (dbt_project.yml, snapshots/): owned by the transform role
-TRANSFORM_SCHEMAS = ("staging", "intermediate", "infomart", "reports", "snapshots")
+TRANSFORM_SCHEMAS = ("staging", "intermediate", "infomart", "reports", "snapshots", "ctl")
 #: what the reader and the export role may read
 READER_SCHEMAS = ("infomart", "reports")
 EXPORT_SCHEMAS = ("infomart",)

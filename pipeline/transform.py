@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -25,7 +26,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from infomart import metrics
 from infomart.settings import Settings
-from pipeline import cadence, freshness, selection
+from pipeline import cadence, control, freshness, selection
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -60,6 +61,8 @@ class TransformResult:
     discards: dict[tuple[str, str], int] = field(default_factory=dict)
     #: a full refresh ends with VACUUM (ANALYZE) of the database (:func:`vacuum_analyze`)
     vacuum_seconds: float = 0.0
+    #: the build's CTL_AUDIT_LOG key (None: nothing was built)
+    audit_key: int | None = None
 
     def failures(self) -> list[NodeResult]:
         return [n for n in self.nodes if n.status in {"error", "fail", "runtime error"}]
@@ -139,6 +142,7 @@ def run_dbt(
     artifact: Path | None = None,
     metered: bool = True,
     docs_unchanged: bool = False,
+    audit_key: int | None = None,
 ) -> TransformResult:
     """Run one dbt command (e.g. ["build"], ["run", "--full-refresh"]) in-process.
 
@@ -148,7 +152,8 @@ def run_dbt(
     dbt writes no artifacts of its own (no manifest.json: a cycle's largest fixed cost). Only a
     ``metered`` command counts in the transform metrics (duration, failures). With
     ``docs_unchanged`` (a cycle on an unchanged project) the models' comments are not written
-    again (macros/persist_docs.sql).
+    again (macros/persist_docs.sql). ``audit_key`` (CTL_AUDIT_LOG) reaches the sessions as the
+    setting ``infomart.audit_key``, which the facts' audit columns read.
     """
     from dbt.cli.main import dbtRunner
 
@@ -171,7 +176,10 @@ def run_dbt(
             on_node(event.data.node_info.node_name, event.data.run_result.status)
 
     started = time.monotonic()
-    with dbt_environment(dbt_env(dsn, settings)):
+    env = dbt_env(dsn, settings)
+    if audit_key is not None:
+        env["PGOPTIONS"] = control.audit_pgoptions(audit_key, os.environ.get("PGOPTIONS"))
+    with dbt_environment(env):
         res = dbtRunner(manifest=manifest, callbacks=[callback]).invoke(full_args)  # type: ignore[arg-type]
     if metered:
         metrics.TRANSFORM_SECONDS.observe(time.monotonic() - started)
@@ -289,13 +297,51 @@ def transform(
     quiet: bool = True,
     only_changed: bool = False,
 ) -> TransformResult:
-    """Build the models (see :func:`_build`); a full refresh ends with :func:`vacuum_analyze`."""
-    result = _build(settings, dsn, full_refresh, tests, on_node, quiet, only_changed)
-    if result.nodes:
-        result.discards = publish_discards(dsn)
+    """Build the models (see :func:`_build`) under a new audit key (CTL_AUDIT_LOG, closed with the
+    build's outcome and the event-time range of the rows it staged; dropped again when there was
+    nothing to build); a full refresh ends with :func:`vacuum_analyze`."""
+    with control.job(dsn, "transform") as run:
+        audit_key = control.open_audit(dsn, "transform")
+        run.audit_key = audit_key
+        try:
+            result = _build(settings, dsn, full_refresh, tests, on_node, quiet, only_changed, audit_key)
+        except BaseException:
+            control.close_audit(dsn, audit_key, False, control.staged_range(dsn, audit_key))
+            raise
+        if result.nodes:
+            data_range = control.staged_range(dsn, audit_key)
+            control.close_audit(dsn, audit_key, True, data_range)
+            result.audit_key = audit_key
+            result.discards = publish_discards(dsn)
+            publish_fact_metrics(dsn, data_range[1])
+        else:
+            control.drop_audit(dsn, audit_key)
+            run.audit_key = None
+        run.row_count = sum(n.rows or 0 for n in result.nodes if n.resource_type == "model")
     if full_refresh:
         result.vacuum_seconds = vacuum_analyze(dsn)
     return result
+
+
+_newest_fact_event = 0.0
+
+
+def publish_fact_metrics(dsn: str, newest_staged: datetime | None) -> None:
+    """After a successful build: the newest event time in the facts (every staged event is in them
+    now) and the agents in events that configuration does not have (like GSP's unknown persons)."""
+    global _newest_fact_event
+    if newest_staged is not None and newest_staged.timestamp() > _newest_fact_event:
+        # the range is of the events staged by this build: a late one must not move it back
+        _newest_fact_event = newest_staged.timestamp()
+        metrics.FACTS_NEWEST_EVENT_TS.set(_newest_fact_event)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if conn.execute("select to_regclass('infomart.resource_')").fetchone() == (None,):
+            return
+        row = conn.execute(
+            "select count(*) from infomart.resource_"
+            " where resource_type = 'Agent' and resource_cfg_dbid is null"
+        ).fetchone()
+    metrics.UNKNOWN_AGENTS.set(row[0] if row else 0)
 
 
 def _build(
@@ -306,6 +352,7 @@ def _build(
     on_node: NodeCallback | None,
     quiet: bool,
     only_changed: bool,
+    audit_key: int | None = None,
 ) -> TransformResult:
     """Build the models (and run their data tests and YAML unit tests unless ``tests`` is False).
 
@@ -320,7 +367,7 @@ def _build(
     if full_refresh:
         args.append("--full-refresh")
     if not only_changed:
-        return run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet)
+        return run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet, audit_key=audit_key)
 
     check_project()
     home = settings.home
@@ -388,6 +435,7 @@ def _build(
         quiet=quiet,
         manifest=build_manifest,
         docs_unchanged=built is not None,
+        audit_key=audit_key,
     )
     if aggregates_due:
         cadence.save(home, cadence.AggregateState(last_built=now, pending=False))

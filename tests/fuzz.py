@@ -234,7 +234,14 @@ RAW_TABLES = (
     "voice_outbound",
     "gca_cfg",
 )
-BOOKKEEPING = ("landed_at", "last_landed_at", "updated_at", "snapshotted_at")
+BOOKKEEPING = (
+    "landed_at",
+    "last_landed_at",
+    "updated_at",
+    "snapshotted_at",
+    "create_audit_key",
+    "update_audit_key",
+)
 
 
 def mart_rows(dsn: str) -> dict[str, list[str]]:

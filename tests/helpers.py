@@ -4,6 +4,10 @@ database of their own."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +18,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from infomart.settings import Settings
+from infomart.settings import S3Settings, Settings
 from ingest.archive_ingester import ArchiveIngester, find_archives
 from ingest.config.database import init_schema
 from ingest.config.feed import FeedStats, feed_configuration
@@ -125,3 +129,42 @@ def land_kafka(settings: Settings) -> None:
     finally:
         ingester.close()
     assert stats.rejects == 0
+
+
+def moto_s3(folder: Path, prefix: str = "") -> Iterator[S3Settings]:
+    """moto_server on a free loopback port with a bucket, as the S3 peer; stopped at the end."""
+    import boto3
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(folder / "moto.log", "wb")  # noqa: SIM115
+    binary = Path(sys.executable).parent / "moto_server"
+    proc = subprocess.Popen([str(binary), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
+    deadline = time.monotonic() + 30
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        assert proc.poll() is None and time.monotonic() < deadline, "moto_server did not start"
+        time.sleep(0.1)
+    s3 = S3Settings(
+        bucket="infomart-test",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        access_key_id="testing",
+        secret_access_key="testing",
+        prefix=prefix,
+    )
+    boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint_url,
+        region_name=s3.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket=s3.bucket)
+    try:
+        yield s3
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()

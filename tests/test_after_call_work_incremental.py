@@ -109,7 +109,8 @@ def irf_rows(dsn: str) -> list[tuple]:
             r[0]
             for r in conn.execute(
                 "select column_name from information_schema.columns where table_schema = 'infomart'"
-                " and table_name = 'interaction_resource_fact' and column_name not like '%%landed_at'"
+                " and table_name = 'interaction_resource_fact'"
+                " and column_name not like '%%landed_at' and column_name not like '%%audit_key'"
                 " order by ordinal_position"
             )
         ]

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -64,6 +65,27 @@ def test_run_one_cycle_lands_transforms_and_serves_metrics(
     assert 'infomart_source_fresher{source="voice_agentstate"} 0.0' in body  # the idle cycle built nothing
     assert 'infomart_source_max_loaded_at_timestamp_seconds{source="voice_agentstate"}' in body
     assert 'infomart_source_freshness_age_seconds{source="voice_agentstate"}' in body
+    # GIM's names: version, Kafka timestamps per topic and partition, issues; the facts' freshness
+    assert 'gim_version{gim_version="0.1.0",schema_version="0.1.0"} 1.0' in body
+    assert "gim_server_state 1.0" in body
+    assert 'gim_kafka_timestamp_millis{partition="0",topic="voice-agentstate"}' in body
+    assert 'gim_kafka_timestamp_behind{partition="0",topic="voice-agentstate"}' in body
+    assert 'gim_issues_total{issue="rejected"} 1.0' in body
+    assert 'infomart_records_consumed_total{topic="voice-agentstate"} 2.0' in body
+    newest = float(body.split("\ninfomart_facts_newest_event_timestamp_seconds ")[1].split()[0])
+    assert newest == datetime(2026, 11, 23, 10, tzinfo=UTC).timestamp()
+    assert "infomart_unknown_agents 1.0" in body  # a1 is in no configuration
+    # the exposition passes Prometheus' own linter
+    checked = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # the cycle's jobs are in the control tables
+    jobs = {
+        (job, status)
+        for job, status in psycopg.connect(settings.pg_dsn).execute(  # type: ignore[arg-type]
+            "select job_name, status from ctl.admin_etl_job_history"
+        )
+    }
+    assert jobs == {("ingest", "succeeded"), ("transform", "succeeded")}
 
 
 def test_plain_dbt_build_with_libpq_variables(settings: Settings, events: EventFactory, tmp_path: Path):

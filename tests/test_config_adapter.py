@@ -10,7 +10,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import boto3
 import orjson
 import psycopg
 import pytest
@@ -37,6 +35,7 @@ from ingest.contract import Contract
 from ingest.kafka_client import make_consumer, make_producer
 from ingest.kafka_ingester import KafkaIngester
 from pipeline.transform import run_dbt
+from tests import helpers
 
 BIN = Path(sys.executable).parent
 
@@ -44,39 +43,7 @@ BIN = Path(sys.executable).parent
 # ------------------------------------------------------------------ fixtures and helpers
 @pytest.fixture(scope="module")
 def moto_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Settings]:
-    """moto_server on a free loopback port, with a bucket."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        assert proc.poll() is None and time.monotonic() < deadline, "moto_server did not start"
-        time.sleep(0.1)
-    s3 = S3Settings(
-        bucket="infomart-test",
-        endpoint_url=f"http://127.0.0.1:{port}",
-        access_key_id="testing",
-        secret_access_key="testing",
-        prefix="site-a",
-    )
-    boto3.client(
-        "s3",
-        endpoint_url=s3.endpoint_url,
-        region_name=s3.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    ).create_bucket(Bucket=s3.bucket)
-    yield s3
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    yield from helpers.moto_s3(tmp_path_factory.mktemp("moto"), prefix="site-a")
 
 
 def _adapter(settings: Settings, cfg_dsn: str, store=None, batch_size: int = 1000) -> ConfigAdapter:  # type: ignore[no-untyped-def]

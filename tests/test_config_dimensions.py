@@ -545,7 +545,9 @@ def _snapshot(dsn: str) -> dict[str, list[tuple]]:
             for r in _query(
                 dsn,
                 "select column_name from information_schema.columns where table_schema = 'infomart'"
-                " and table_name = %s and column_name not like '%%landed_at' order by ordinal_position",
+                " and table_name = %s"
+                " and column_name not like '%%landed_at' and column_name not like '%%audit_key'"
+                " order by ordinal_position",
                 table,
             )
         ]

@@ -109,7 +109,9 @@ def mart_rows(dsn: str) -> dict[str, list[tuple]]:
                 r[0]
                 for r in conn.execute(
                     "select column_name from information_schema.columns where table_schema = 'infomart'"
-                    " and table_name = %s and column_name not like '%%landed_at' order by ordinal_position",
+                    " and table_name = %s"
+                    " and column_name not like '%%landed_at' and column_name not like '%%audit_key'"
+                    " order by ordinal_position",
                     (table,),
                 )
             ]

@@ -74,4 +74,7 @@ facts as (
     left join media_types on sessions.media = media_types.media
 )
 
-select * from facts
+select
+    facts.*,
+    {{ audit_key_columns() }}
+from facts

@@ -90,4 +90,7 @@ facts as (
     left join resource_states on intervals.state_name = resource_states.state_name
 )
 
-select * from facts
+select
+    facts.*,
+    {{ audit_key_columns() }}
+from facts

@@ -168,4 +168,7 @@ final as (
     inner join persons on spans.dbid = persons.dbid
 )
 
-select * from final
+select
+    final.*,
+    {{ audit_key_columns() }}
+from final

@@ -170,4 +170,7 @@ final as (
     inner join persons on spans.dbid = persons.dbid
 )
 
-select * from final
+select
+    final.*,
+    {{ audit_key_columns() }}
+from final

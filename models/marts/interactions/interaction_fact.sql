@@ -155,4 +155,7 @@ final as (
     from interactions
 )
 
-select * from final
+select
+    final.*,
+    {{ audit_key_columns() }}
+from final

@@ -238,4 +238,7 @@ irf as (
             and (mediation.last_vqueue_ts < renamed_vqueue.valid_to or renamed_vqueue.valid_to is null)
 )
 
-select * from irf
+select
+    irf.*,
+    {{ audit_key_columns() }}
+from irf

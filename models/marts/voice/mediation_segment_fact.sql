@@ -124,4 +124,7 @@ segments as (
             and (stays.queued_ts < thresholds.valid_to or thresholds.valid_to is null)
 )
 
-select * from segments
+select
+    segments.*,
+    {{ audit_key_columns() }}
+from segments
