@@ -146,16 +146,20 @@ def _finish(dsn: str, run: JobRun, status: str, error: str | None) -> None:
         )
 
 
-def open_audit(dsn: str, job_name: str) -> int:
-    """A new ``running`` row of CTL_AUDIT_LOG; its audit key."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        ensure_control_tables(conn)
+def open_audit(dsn: str, run: JobRun) -> int:
+    """A new ``running`` row of CTL_AUDIT_LOG for the job run, linked to its CTL_ETL_HISTORY row in
+    the same transaction (so that a killed run's audit row is closed as abandoned with it); its key."""
+    with psycopg.connect(dsn) as conn, conn.transaction():
         row = conn.execute(
             "insert into ctl.ctl_audit_log (job_name, status) values (%s, 'running') returning audit_key",
-            (job_name,),
+            (run.job_name,),
         ).fetchone()
-    assert row is not None
-    return int(row[0])
+        assert row is not None
+        conn.execute(
+            "update ctl.ctl_etl_history set audit_key = %s where job_run_id = %s", (row[0], run.job_run_id)
+        )
+    run.audit_key = int(row[0])
+    return run.audit_key
 
 
 def close_audit(
@@ -172,10 +176,14 @@ def close_audit(
         )
 
 
-def drop_audit(dsn: str, audit_key: int) -> None:
-    """Remove an audit row whose build did nothing (a cycle without new rows)."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("delete from ctl.ctl_audit_log where audit_key = %s", (audit_key,))
+def drop_audit(dsn: str, run: JobRun) -> None:
+    """Remove the audit row of a run whose build did nothing (a cycle without new rows)."""
+    with psycopg.connect(dsn) as conn, conn.transaction():
+        conn.execute(
+            "update ctl.ctl_etl_history set audit_key = null where job_run_id = %s", (run.job_run_id,)
+        )
+        conn.execute("delete from ctl.ctl_audit_log where audit_key = %s", (run.audit_key,))
+    run.audit_key = None
 
 
 #: the staging models whose event times make an audit row's data range

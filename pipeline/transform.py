@@ -301,8 +301,7 @@ def transform(
     build's outcome and the event-time range of the rows it staged; dropped again when there was
     nothing to build); a full refresh ends with :func:`vacuum_analyze`."""
     with control.job(dsn, "transform") as run:
-        audit_key = control.open_audit(dsn, "transform")
-        run.audit_key = audit_key
+        audit_key = control.open_audit(dsn, run)
         try:
             result = _build(settings, dsn, full_refresh, tests, on_node, quiet, only_changed, audit_key)
         except BaseException:
@@ -315,8 +314,7 @@ def transform(
             result.discards = publish_discards(dsn)
             publish_fact_metrics(dsn, data_range[1])
         else:
-            control.drop_audit(dsn, audit_key)
-            run.audit_key = None
+            control.drop_audit(dsn, run)
         run.row_count = sum(n.rows or 0 for n in result.nodes if n.resource_type == "model")
     if full_refresh:
         result.vacuum_seconds = vacuum_analyze(dsn)
