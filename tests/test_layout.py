@@ -1,6 +1,6 @@
 """The Python packages import in one direction (README, "Code layout"):
 
-    infomart (shared core) <- ingest <- pipeline <- cli;  simulator: imports none of them,
+    infomart (shared core) <- ingest <- pipeline <- export <- cli;  simulator: imports none of them,
     and only cli imports it; reporting (the report server) and quality (Great Expectations)
     read the database through the core only, pipeline may schedule quality, cli starts both.
 
@@ -23,7 +23,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "pipeline": frozenset({"infomart", "ingest", "quality"}),
     "reporting": frozenset({"infomart"}),
     "quality": frozenset({"infomart"}),
-    "cli": frozenset({"infomart", "ingest", "pipeline", "reporting", "quality", "simulator"}),
+    "export": frozenset({"infomart", "pipeline"}),
+    "cli": frozenset({"infomart", "ingest", "pipeline", "reporting", "quality", "simulator", "export"}),
     "simulator": frozenset(),
 }
 PACKAGES = frozenset(ALLOWED)
@@ -103,7 +104,16 @@ def test_imports_follow_the_layout():
     # the directions exist, so the test above checks real imports
     assert set(graph["ingest"]) == {"infomart"}
     assert set(graph["pipeline"]) == {"infomart", "ingest", "quality"}
-    assert set(graph["cli"]) == {"infomart", "ingest", "pipeline", "quality", "reporting", "simulator"}
+    assert set(graph["cli"]) == {
+        "infomart",
+        "ingest",
+        "pipeline",
+        "quality",
+        "reporting",
+        "simulator",
+        "export",
+    }
+    assert set(graph["export"]) == {"infomart", "pipeline"}
     assert set(graph["quality"]) == {"infomart"}
     assert set(graph["reporting"]) <= {"infomart"}  # today it needs only psycopg and the web stack
     assert graph["simulator"] == {} and graph["infomart"] == {}
