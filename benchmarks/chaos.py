@@ -99,6 +99,7 @@ def main() -> None:
     p.add_argument("--kills", type=int, default=20)
     p.add_argument("--agents", type=int, default=100)
     p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--keep", action="store_true", help="leave both databases running and print their DSNs")
     args = p.parse_args()
     rng = random.Random(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="imtchaos-", dir="/tmp"))
@@ -191,12 +192,22 @@ def main() -> None:
             f" differing {differ}",
             flush=True,
         )
+        for table in differ:
+            got, want = set(chaos_marts.get(table, [])), set(clean_marts.get(table, []))
+            print(
+                f"  {table}: {len(got - want)} rows only in the chaos run, {len(want - got)} only in"
+                f" the clean run; e.g. chaos {sorted(got - want)[:1]}, clean {sorted(want - got)[:1]}",
+                flush=True,
+            )
         print(f"total {time.monotonic() - started:.0f} s", flush=True)
     finally:
         broker_proc.terminate()
-        embedded.stop_embedded_postgres(tmp / "chaos")
-        embedded.stop_embedded_postgres(tmp / "clean")
-        shutil.rmtree(tmp, ignore_errors=True)
+        if args.keep:
+            print(f"kept: chaos {dsn}; clean {clean_dsn} (servers under {tmp})")
+        else:
+            embedded.stop_embedded_postgres(tmp / "chaos")
+            embedded.stop_embedded_postgres(tmp / "clean")
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -489,7 +489,8 @@ def run(
 
 
 def _scheduler(settings: Settings, dsn: str, transform_dsn: str) -> Scheduler:
-    """The cron-scheduled jobs of `infomart run`: the export (INFOMART_EXPORT_SCHEDULE)."""
+    """The cron-scheduled jobs of `infomart run`: the export (INFOMART_EXPORT_SCHEDULE) and the
+    maintenance (INFOMART_MAINTAIN_SCHEDULE), run one after the other after a cycle."""
     from export.job import run_export
     from infomart.objectstore import make_object_store
 
@@ -502,6 +503,17 @@ def _scheduler(settings: Settings, dsn: str, transform_dsn: str) -> Scheduler:
                 "export",
                 settings.export_schedule,
                 lambda: run_export(settings, transform_dsn, reader, store),
+                time_zone=settings.reporting_time_zone,
+            )
+        )
+    if settings.maintain_schedule:
+        from pipeline.maintain import maintain
+
+        jobs.append(
+            ScheduledJob(
+                "maintenance",
+                settings.maintain_schedule,
+                lambda: maintain(settings, transform_dsn),
                 time_zone=settings.reporting_time_zone,
             )
         )
@@ -708,6 +720,34 @@ def quality_cmd() -> None:
         failures = "\n".join(f"  {escape(str(f))}" for f in result.failures)
         raise fail(f"{result.failed} expectation(s) failed:\n{failures}")
     out.print(f"{result.evaluated} expectations passed in {result.seconds:.1f} s")
+
+
+# ------------------------------------------------------------------ maintenance
+@app.command("maintain")
+def maintain_cmd() -> None:
+    """Purge what is past its retention (facts, configuration facts, rejects, discards, job history),
+    keep DATE_TIME at least 183 days ahead, VACUUM what was purged (pipeline/maintain.py)."""
+    from pipeline.maintain import maintain
+
+    settings = settings_or_exit()
+    dsn = connect_as(settings, _dsn(settings), "transform")
+    try:
+        result = maintain(settings, dsn)
+    except (psycopg.Error, TransformError) as exc:
+        raise fail(f"maintenance failed: {exc}") from None
+    table = Table(title="maintenance: rows purged")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for relation, rows in result.purged.items():
+        if rows:
+            table.add_row(relation, f"{rows:,}")
+    out.print(table)
+    ahead = result.date_time_days_ahead
+    shown = "not built yet" if ahead is None else f"{ahead:.0f} days ahead"
+    out.print(
+        f"{result.rows:,} rows purged in {result.seconds:.1f} s; DATE_TIME {shown}"
+        + (" (extended)" if result.date_time_rebuilt else "")
+    )
 
 
 # ------------------------------------------------------------------ export

@@ -251,6 +251,29 @@ class Settings(BaseSettings):
     export_aggregates: bool = Field(
         default=False, description="The export job exports the aggregates (ag2_*) too, whole, each run."
     )
+    maintain_schedule: str = Field(
+        default="30 1 * * *",
+        description="Cron expression (reporting time zone) of the maintenance job in `infomart run`"
+        " (daily at 01:30 by default). Empty: none.",
+    )
+    maintain_facts_keep_days: int = Field(
+        default=400,
+        ge=1,
+        description="Interaction and agent-state facts (and their staged and raw events) are kept this many"
+        " days; GIM's days-to-keep-gim-facts.",
+    )
+    maintain_cfg_facts_keep_days: int = Field(
+        default=400,
+        ge=1,
+        description="Configuration facts (RESOURCE_GROUP_FACT, RESOURCE_SKILL_FACT) ended this many days ago"
+        " are purged; at least the facts' days; GIM's days-to-keep-cfg-facts.",
+    )
+    maintain_history_keep_days: int = Field(
+        default=30,
+        ge=1,
+        description="Rejects, discards and job history are kept this many days;"
+        " GIM's days-to-keep-discards-and-job-history.",
+    )
     metrics_host: str = Field(default="127.0.0.1", description="Address the Prometheus endpoint binds to.")
     metrics_port: int = Field(
         default=9249, ge=0, le=65535, description="Prometheus port of `infomart run` (0: off)."
@@ -273,7 +296,17 @@ class Settings(BaseSettings):
             )
         return v
 
-    @field_validator("export_schedule")
+    @model_validator(mode="after")
+    def _cfg_facts_outlive_facts(self) -> Settings:
+        if self.maintain_cfg_facts_keep_days < self.maintain_facts_keep_days:
+            raise ValueError(
+                f"INFOMART_MAINTAIN_CFG_FACTS_KEEP_DAYS ({self.maintain_cfg_facts_keep_days}) must be at"
+                f" least INFOMART_MAINTAIN_FACTS_KEEP_DAYS ({self.maintain_facts_keep_days}): the facts kept"
+                " need the configuration of their time"
+            )
+        return self
+
+    @field_validator("export_schedule", "maintain_schedule")
     @classmethod
     def _cron(cls, v: str) -> str:
         from croniter import croniter

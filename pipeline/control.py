@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 JOBS = ("ingest", "transform", "quality", "export", "maintenance", "gdpr")
 RELATIONS = (
     "ctl.ctl_audit_log",
+    "ctl.ctl_model_build",
     "ctl.ctl_etl_history",
     "ctl.ctl_extract_history",
     "ctl.admin_etl_job_history",
@@ -227,6 +228,19 @@ def audit_pgoptions(audit_key: int, existing: str | None = None) -> str:
     and so force a full build every cycle."""
     option = f"-c infomart.audit_key={int(audit_key)}"
     return f"{existing} {option}" if existing else option
+
+
+def record_model_builds(dsn: str, audit_key: int, models: list[str]) -> None:
+    """The models a build (audit key) built successfully: their last built audit key."""
+    if not models:
+        return
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "insert into ctl.ctl_model_build (model_name, audit_key) select unnest(%s::text[]), %s"
+            " on conflict (model_name) do update"
+            " set audit_key = excluded.audit_key, built_at = clock_timestamp()",
+            (models, audit_key),
+        )
 
 
 def record_extract(

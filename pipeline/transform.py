@@ -202,6 +202,9 @@ def run_dbt(
     if artifact is not None and hasattr(res.result, "write"):
         res.result.write(str(artifact))  # type: ignore[union-attr]
     result = TransformResult(success=bool(res.success), seconds=seconds, nodes=nodes)
+    if audit_key is not None:  # a failed build's successful models count too: they committed
+        built = [n.name for n in nodes if n.resource_type == "model" and n.status == "success"]
+        control.record_model_builds(dsn, audit_key, built)
     if not result.success:
         if metered:
             metrics.TRANSFORM_FAILURES.inc()

@@ -36,10 +36,14 @@
 
 {#- True for the rows whose `column` landed after this model's high-water mark, less the
     look-back (strictly after: the rows of the last landing already built are not touched
-    again); on a full build every row. -#}
+    again), and for a fact's rows (`<alias>.last_landed_at`) whose UPDATE_AUDIT_KEY is above the
+    audit key this model was last built at: a recomputation can change a fact row without a newer
+    landing (its after-call work, once the agent's later events are in), and a build killed
+    between the facts and this model leaves landings behind its mark (the chaos benchmark found
+    both). On a full build every row. -#}
 {% macro ag2_since(column) -%}
     {% if is_incremental() %}
-        {{ column }} > {{ high_water_mark('last_landed_at') }} - interval '{{ var("lookback_minutes") }} minutes'
+        ({{ column }} > {{ high_water_mark('last_landed_at') }} - interval '{{ var("lookback_minutes") }} minutes'{{ ag2_or_changed(column) }})
     {% else %}
         true
     {% endif %}
@@ -207,6 +211,14 @@
     )
 
     {{ ag2_intervals_of_slots(level, 'touched_slots') }}
+{%- endmacro %}
+
+{#- ` or <fact>.update_audit_key > <the audit key this model was last built at>` for a fact's
+    `<alias>.last_landed_at`, else nothing. -#}
+{% macro ag2_or_changed(column) -%}
+    {%- if column.endswith('.last_landed_at') -%}
+        {{ ' or ' ~ column.split('.')[0] ~ '.update_audit_key > ' ~ last_built_audit_key() }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- ag2_credited_sessions' touched sessions: those whose session, state or reason rows landed
