@@ -14,11 +14,12 @@ Used by the config adapter (configuration snapshots) and the export job (export/
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from infomart.settings import S3Settings, Settings
 
@@ -64,25 +65,19 @@ class LocalObjectStore:
         return self.root / _check_key(key)
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        self._write(key, io.BytesIO(data))
 
     def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
+        with open(path, "rb") as src:
+            self._write(key, src)
+
+    def _write(self, key: str, src: BinaryIO) -> None:
+        """Atomically: a temporary file in the same folder, fsync, rename."""
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         try:
-            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+            with os.fdopen(fd, "wb") as out:
                 shutil.copyfileobj(src, out, 1 << 20)
                 out.flush()
                 os.fsync(out.fileno())

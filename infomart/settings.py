@@ -274,6 +274,11 @@ class Settings(BaseSettings):
         description="Rejects, discards and job history are kept this many days;"
         " GIM's days-to-keep-discards-and-job-history.",
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Logs: human-readable on stderr ('text'), or one JSON object per line on stdout with"
+        " the tenant, job, cycle and job run ('json').",
+    )
     metrics_host: str = Field(default="127.0.0.1", description="Address the Prometheus endpoint binds to.")
     metrics_port: int = Field(
         default=9249, ge=0, le=65535, description="Prometheus port of `infomart run` (0: off)."

@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 
 from infomart.settings import Settings
+from pipeline.transform import transform
 from tests.conftest import EventFactory
 from tests.helpers import build_models, land_events
 
@@ -145,3 +146,44 @@ def test_after_call_work_follows_late_events_cycle_by_cycle(settings: Settings, 
     build(settings, full_refresh=True)
     assert acw_by_party(dsn) == after_cycles
     assert irf_rows(dsn) == incremental
+
+
+def test_aggregates_follow_after_call_work_that_moves_to_a_late_party_in_another_interval(
+    settings: Settings, tmp_path: Path
+):
+    """The chaos benchmark's finding, by hand: pA (offered 09:14, slot 09:00) has the 38 s of ACW
+    until a late consult pD (dialed 09:15:10, slot 09:15) is released after it; pA's IRF row then
+    changes without a newer landing of its own, and ag2_agent_subhr's 09:00 row must follow."""
+    settings = settings.model_copy(update={"lookback_minutes": 0})
+    f = EventFactory()
+    call_a = call(f, "c-A", "pA", [("Ringing", 840), ("Established", 841), ("Released", 900)], "Inbound")
+    call_d = call(f, "c-D", "pD", [("Dialing", 910), ("Established", 911), ("Released", 920)], "Consult")
+    states = [
+        state(f, "AgentLogin", 800, dn="7001", place="p1", queues=[]),
+        state(f, "AgentReady", 801),
+        state(f, "AgentNotReady", 930, workmode="AfterCallWork", reason_code=None),
+        state(f, "AgentReady", 968),
+    ]
+    dsn = settings.pg_dsn
+    assert dsn
+    select = ["+ag2_agent_subhr"]
+    land(settings, tmp_path / "c1", {"voice-callthread": call_a, "voice-agentstate": states})
+    transform(settings, dsn, tests=False, select=select)
+    assert wrap_by_slot(dsn) == {"09:00": 38_000}
+
+    land(settings, tmp_path / "c2", {"voice-callthread": call_d})
+    transform(settings, dsn, tests=False, select=select)
+    assert acw_by_party(dsn) == {"pA": (0, 0, 0), "pD": (1, 38, 38_000)}
+    incremental = wrap_by_slot(dsn)
+    transform(settings, dsn, tests=False, select=select, full_refresh=True)
+    assert wrap_by_slot(dsn) == incremental == {"09:00": 0, "09:15": 38_000}
+
+
+def wrap_by_slot(dsn: str) -> dict[str, int]:
+    """ag2_agent_subhr: interval (HH:MM) -> wrap_time_ms, summed over the agent's rows."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "select to_char(interval_start_ts at time zone 'UTC', 'HH24:MI'), sum(wrap_time_ms)::bigint"
+            " from infomart.ag2_agent_subhr group by 1 order by 1"
+        ).fetchall()
+    return {slot: int(ms) for slot, ms in rows}
