@@ -89,19 +89,14 @@
     coalesce(nullif(current_setting('infomart.audit_key', true), ''), '0')::bigint
 {%- endmacro %}
 
-{#- The audit key of the last successful build of this model (ctl.ctl_model_build, written by the
-    transform after each build); without the control tables (dbt run on its own) the current
-    key, so that only the landing marks count. -#}
+{#- The audit key of the last successful build of this model (ctl.ctl_model_build, made by the
+    on-run-start hook, macros/control.sql, and written by the transform after each build); 0 when
+    dbt runs on its own, so that only the landing marks count. -#}
 {% macro last_built_audit_key() -%}
-    {%- set found = run_query("select to_regclass('ctl.ctl_model_build') is not null") if execute else none -%}
-    {%- if found is not none and found.columns[0].values()[0] -%}
-        (
-            select coalesce(max(builds.audit_key), 0) from ctl.ctl_model_build as builds
-            where builds.model_name = '{{ this.identifier }}'
-        )
-    {%- else -%}
-        {{ current_audit_key() }}
-    {%- endif -%}
+    (
+        select coalesce(max(builds.audit_key), 0) from {{ model_builds_relation() }} as builds
+        where builds.model_name = '{{ this.identifier }}'
+    )
 {%- endmacro %}
 
 {#- The audit columns of a fact (CREATE_AUDIT_KEY, UPDATE_AUDIT_KEY): the model selects both as

@@ -31,13 +31,13 @@ from importlib import resources
 import psycopg
 
 from infomart import metrics
+from infomart.logs import log_context
 
 log = logging.getLogger(__name__)
 
 JOBS = ("ingest", "transform", "quality", "export", "maintenance", "gdpr")
 RELATIONS = (
     "ctl.ctl_audit_log",
-    "ctl.ctl_model_build",
     "ctl.ctl_etl_history",
     "ctl.ctl_extract_history",
     "ctl.admin_etl_job_history",
@@ -125,7 +125,8 @@ def job(dsn: str, job_name: str) -> Iterator[JobRun]:
     assert row is not None
     run = JobRun(int(row[0]), job_name)
     try:
-        yield run
+        with log_context(job=job_name, job_run_id=run.job_run_id):
+            yield run
     except BaseException as exc:
         metrics.GIM_FAILED_JOBSTEPS.labels(job_name).inc()
         _finish(dsn, run, "failed", f"{type(exc).__name__}: {exc}"[:4000])
@@ -231,7 +232,8 @@ def audit_pgoptions(audit_key: int, existing: str | None = None) -> str:
 
 
 def record_model_builds(dsn: str, audit_key: int, models: list[str]) -> None:
-    """The models a build (audit key) built successfully: their last built audit key."""
+    """The models a build (audit key) built successfully: their last built audit key, in
+    ctl.ctl_model_build (made by dbt's on-run-start, macros/control.sql: the models read it)."""
     if not models:
         return
     with psycopg.connect(dsn, autocommit=True) as conn:

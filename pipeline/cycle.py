@@ -28,6 +28,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from infomart import metrics
+from infomart.logs import log_context
 from infomart.retry import backoff_seconds
 from infomart.settings import Settings
 from pipeline import control, gdpr
@@ -119,7 +120,8 @@ def run_cycles(
     while not ingester.stop.is_set():
         n += 1
         started = time.monotonic()
-        landed, result, error, step = _one_cycle(settings, dsn, ingester, tests)
+        with log_context(cycle=n):
+            landed, result, error, step = _one_cycle(settings, dsn, ingester, tests)
         failures = failures + 1 if error is not None else 0
         metrics.GIM_SERVER_STATE.set(-min(failures, 3) if failures else 1)
         pause = float(settings.cycle_seconds)
@@ -138,7 +140,8 @@ def run_cycles(
             quality.after_cycle()
             gdpr.purge_expired(dsn, settings.gdpr_history_retention_days)
         if scheduler is not None:
-            scheduler.tick()  # the export (and any job on a cron schedule); a failure never stops us
+            with log_context(cycle=n):
+                scheduler.tick()  # the export (and any job on a cron schedule); a failure never stops us
             # a scheduled job failing in a row counts in the server state as a failing cycle does
             worst = max(failures, scheduler.failures_in_a_row())
             metrics.GIM_SERVER_STATE.set(-min(worst, 3) if worst else 1)

@@ -299,14 +299,18 @@ def transform(
     on_node: NodeCallback | None = None,
     quiet: bool = True,
     only_changed: bool = False,
+    select: list[str] | None = None,
 ) -> TransformResult:
-    """Build the models (see :func:`_build`) under a new audit key (CTL_AUDIT_LOG, closed with the
+    """Build the models (see :func:`_build`; ``select``: only these dbt selectors, with what they
+    need first, e.g. ``["+ag2_agent_subhr"]``) under a new audit key (CTL_AUDIT_LOG, closed with the
     build's outcome and the event-time range of the rows it staged; dropped again when there was
     nothing to build); a full refresh ends with :func:`vacuum_analyze`."""
     with control.job(dsn, "transform") as run:
         audit_key = control.open_audit(dsn, run)
         try:
-            result = _build(settings, dsn, full_refresh, tests, on_node, quiet, only_changed, audit_key)
+            result = _build(
+                settings, dsn, full_refresh, tests, on_node, quiet, only_changed, audit_key, select
+            )
         except BaseException:
             control.close_audit(dsn, audit_key, False, control.staged_range(dsn, audit_key))
             raise
@@ -354,6 +358,7 @@ def _build(
     quiet: bool,
     only_changed: bool,
     audit_key: int | None = None,
+    select: list[str] | None = None,
 ) -> TransformResult:
     """Build the models (and run their data tests and YAML unit tests unless ``tests`` is False).
 
@@ -367,6 +372,10 @@ def _build(
     args = ["build"] if tests else ["build", "--exclude-resource-type", "test", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")
+    if select:
+        if only_changed:
+            raise ValueError("transform: a selection and only_changed do not go together")
+        args += ["--select", *select]
     if not only_changed:
         return run_dbt(settings, dsn, args, on_node=on_node, quiet=quiet, audit_key=audit_key)
 

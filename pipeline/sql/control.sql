@@ -84,11 +84,3 @@ select distinct on (extract.source_kind, extract.source_name, extract.source_par
 from ctl.ctl_extract_history as extract
 order by extract.source_kind, extract.source_name, extract.source_part, extract.recorded_at desc;
 
--- the audit key of the last build of each model that succeeded: an incremental model downstream
--- of the facts recomputes what changed after it (the facts' UPDATE_AUDIT_KEY above it), whatever
--- the landing times say
-create table if not exists ctl.ctl_model_build (
-    model_name text primary key,
-    audit_key bigint not null,
-    built_at timestamptz not null default clock_timestamp()
-);
