@@ -86,7 +86,9 @@ class QualitySchedule:
         try:
             from quality.run import run_quality  # Great Expectations loads only when quality runs
 
-            result = run_quality(self.settings, self.dsn)
+            with control.job(self.dsn, "quality") as run:  # CTL_ETL_HISTORY: a crash is a failed run
+                result = run_quality(self.settings, self.dsn)
+                run.row_count = result.evaluated
         except Exception:
             log.exception("data quality: the run crashed; the loop goes on")
             return None
