@@ -146,7 +146,11 @@ def run_export(
         adopted = _adopt_or_clean(store, prefix, low, ctl, run.job_run_id)
         if adopted is not None:
             low = _last_exported(ctl)
-        result = _export(settings, read_dsn, store, prefix, low, now, started, adopted)
+        # the control tables are read by the owner (the export role reads the marts only); every
+        # build up to `high` has ended, so the snapshot taken next holds all of its rows
+        high = _audit_high(ctl)
+        newest = _newest_data_ts(ctl, high) or (now or datetime.now(UTC))
+        result = _export(settings, read_dsn, store, prefix, (low, high), newest, now, started, adopted)
         if result.folder is not None:
             with ctl.transaction():
                 _record(ctl, run.job_run_id, result)
@@ -183,18 +187,17 @@ def _export(
     read_dsn: str,
     store: ObjectStore,
     prefix: str,
-    low: int,
+    audit_range: tuple[int, int],
+    newest: datetime,
     now: datetime | None,
     started: float,
     adopted: str | None,
 ) -> ExportResult:
+    low, high = audit_range
+    if high <= low:
+        return ExportResult(None, (low, high), 0, {}, 0, time.monotonic() - started, [], adopted)
     with psycopg.connect(read_dsn) as conn:
         conn.execute("set transaction isolation level repeatable read, read only")
-        high = _audit_high(conn)
-        if high <= low:
-            conn.rollback()
-            return ExportResult(None, (low, high), 0, {}, 0, time.monotonic() - started, [], adopted)
-        newest = _newest_data_ts(conn, high) or (now or datetime.now(UTC))
         folder = f"export_{high}_{newest.astimezone(UTC):%Y_%m_%d_%H_%M_%S}"
         with tempfile.TemporaryDirectory(prefix="infomart-export-") as tmp:
             package = Package(Path(tmp))

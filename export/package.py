@@ -47,7 +47,7 @@ class TableExtract:
 
     name: str
     columns: tuple[Column, ...]
-    audit_range: tuple[int, int] | None = None  # (low, high]: update_audit_key in it; None: every row
+    audit_range: tuple[int, int] | None = None  # (low, high]: update_audit_key in it (low 0: up to high)
 
     @property
     def kind(self) -> str:
@@ -57,9 +57,11 @@ class TableExtract:
         shown = sql.SQL(", ").join(_shown(c) for c in self.columns)
         query = sql.SQL("select {} from {}").format(shown, sql.Identifier(schema, self.name))
         if self.audit_range is not None:
-            query += sql.SQL(" where update_audit_key > {} and update_audit_key <= {}").format(
-                sql.Literal(self.audit_range[0]), sql.Literal(self.audit_range[1])
-            )
+            low, high = self.audit_range
+            # the first export (low 0) takes every row up to high, those built by dbt alone (key 0) too
+            query += sql.SQL(" where update_audit_key <= {}").format(sql.Literal(high))
+            if low > 0:
+                query += sql.SQL(" and update_audit_key > {}").format(sql.Literal(low))
         order = sql.SQL(", ").join(sql.Literal(i + 1) for i in range(len(self.columns)))
         return query + sql.SQL(" order by {}").format(order)
 

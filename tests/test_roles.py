@@ -18,13 +18,16 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from cli.serve import serve_config
+from export.job import run_export
 from infomart import embedded
+from infomart.objectstore import LocalObjectStore
 from infomart.roles import component_dsn, role_names
 from infomart.settings import Settings
 from ingest.archive_ingester import ArchiveIngester, find_archives
 from ingest.kafka_ingester import KafkaIngester
 from pipeline import freshness
 from pipeline.roles import init_roles
+from pipeline.transform import transform
 from tests.conftest import EventFactory
 from tests.helpers import build_models, write_events
 
@@ -194,6 +197,18 @@ def test_the_reporting_and_export_roles_read_and_never_write(mart: Mart):
         _denied(mart.dsn[role], "select count(*) from raw.voice_agentstate")
         _denied(mart.dsn[role], "select count(*) from staging.stg_events__voice_agentstate")
     _denied(mart.dsn["export"], "select * from reports.rpt_queue_summary")  # reports are the reader's
+
+
+def test_the_export_job_reads_as_the_export_role_and_records_as_the_transform_role(
+    mart: Mart, tmp_path: Path
+):
+    transform_settings = mart.settings.model_copy(update={"pg_dsn": mart.dsn["transform"]})
+    transform(transform_settings, mart.dsn["transform"], tests=False, select=SELECTION[1:])
+    store = LocalObjectStore(tmp_path / "objects")
+    result = run_export(transform_settings, mart.dsn["transform"], mart.dsn["export"], store)
+    assert result.folder is not None and result.tables["sm_res_session_fact"] == 2
+    assert store.exists(f"export/{result.folder}/manifest.json")
+    _denied(mart.dsn["export"], "select count(*) from ctl.ctl_etl_history")  # the jobs' tables are not its
 
 
 def test_a_cycle_sees_the_ingest_roles_open_transaction(mart: Mart):
