@@ -60,8 +60,8 @@ GIM_VERSION = Gauge(
 )
 GIM_ISSUES = Counter(
     "gim_issues",
-    "Problems met in the data, by issue: rejected (an event failed the contract), discarded (staging"
-    " left a landed event out), unknown_agent (an agent event of an agent not in configuration)",
+    "Problems met in the data, by issue: rejected (an event failed the contract). Discards and"
+    " unknown agents are the gauges infomart_transform_discards and infomart_unknown_agents",
     ["issue"],
 )
 GIM_KAFKA_TIMESTAMP = Gauge(

@@ -99,7 +99,7 @@ def test_an_unknown_cdn_url_is_named():
         assets.rewrite_page('<script src="https://cdn.example/x.js"></script>', "", Path("/nonexistent"))
 
 
-def test_the_schedule_runs_when_due_and_a_crash_never_escapes(monkeypatch: pytest.MonkeyPatch):
+def test_the_schedule_runs_when_due_and_a_crash_never_escapes(monkeypatch: pytest.MonkeyPatch, pg_dsn: str):
     import quality.run
 
     calls: list[float] = []
@@ -110,15 +110,20 @@ def test_the_schedule_runs_when_due_and_a_crash_never_escapes(monkeypatch: pytes
 
     monkeypatch.setattr(quality.run, "run_quality", crash)
     now = [0.0]
-    off = QualitySchedule(Settings(home=Path("/nonexistent")), "dsn", clock=lambda: now[0])
+    off = QualitySchedule(Settings(home=Path("/nonexistent")), pg_dsn, clock=lambda: now[0])
     assert off.after_cycle() is None and calls == []  # 0: off
     schedule = QualitySchedule(
-        Settings(home=Path("/nonexistent"), quality_every_minutes=5), "dsn", clock=lambda: now[0]
+        Settings(home=Path("/nonexistent"), quality_every_minutes=5), pg_dsn, clock=lambda: now[0]
     )
     for t in (0.0, 60.0, 299.0, 300.0, 400.0, 600.0):
         now[0] = t
         assert schedule.after_cycle() is None  # crashed: logged, not raised
     assert calls == [0.0, 300.0, 600.0]
+    with psycopg.connect(pg_dsn) as conn:  # each crashed run is a failed job run in CTL_ETL_HISTORY
+        runs = conn.execute(
+            "select status, error_message from ctl.ctl_etl_history where job_name = 'quality'"
+        ).fetchall()
+    assert runs == [("failed", "RuntimeError: the database went away")] * 3
 
 
 # ------------------------------------------------------------------ the checkpoint

@@ -206,7 +206,9 @@ def test_the_export_job_reads_as_the_export_role_and_records_as_the_transform_ro
     transform(transform_settings, mart.dsn["transform"], tests=False, select=SELECTION[1:])
     store = LocalObjectStore(tmp_path / "objects")
     result = run_export(transform_settings, mart.dsn["transform"], mart.dsn["export"], store)
-    assert result.folder is not None and result.tables["sm_res_session_fact"] == 2
+    with psycopg.connect(mart.dsn["export"]) as conn:
+        sessions = conn.execute("select count(*) from infomart.sm_res_session_fact").fetchone()[0]  # type: ignore[index]
+    assert result.folder is not None and result.tables["sm_res_session_fact"] == sessions > 0
     assert store.exists(f"export/{result.folder}/manifest.json")
     _denied(mart.dsn["export"], "select count(*) from ctl.ctl_etl_history")  # the jobs' tables are not its
 
