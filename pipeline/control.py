@@ -94,8 +94,8 @@ def close_abandoned(conn: psycopg.Connection, job_name: str) -> int:
 
 
 def _alive(pid: int | None) -> bool:
-    if pid is None or pid == os.getpid():
-        return pid is not None
+    if pid is None:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
