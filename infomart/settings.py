@@ -274,6 +274,14 @@ class Settings(BaseSettings):
         description="Rejects, discards and job history are kept this many days;"
         " GIM's days-to-keep-discards-and-job-history.",
     )
+    maintain_partitions_ahead_days: int = Field(
+        default=14,
+        ge=1,
+        le=366,
+        description="Day partitions of the raw event tables made this many days ahead by the maintenance"
+        " job; GIM's partitioning-ahead-range (an event of a day without one lands in the default"
+        " partition, which the job then sorts out).",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="Logs: human-readable on stderr ('text'), or one JSON object per line on stdout with"

@@ -168,9 +168,9 @@ class ArchiveIngester:
                 if line_no <= skip:
                     continue
                 if line.strip():
-                    _, reason = check(af.topic, line)
-                    if reason is None:
-                        batch.add(af.topic, line, name, line_no)
+                    event, reason = check(af.topic, line)
+                    if event is not None:
+                        batch.add(af.topic, line, name, line_no, event["ts"])
                     else:
                         batch.rejects.append(Reject(af.topic, reason, line, file=name, line=line_no))
                 if len(batch) >= batch_size:

@@ -224,9 +224,9 @@ class KafkaIngester:
                     Reject(topic, "empty_message: no value (tombstone)", None, m.partition, m.offset)
                 )
             else:
-                _, reason = check(topic, m.value)
-                if reason is None:
-                    batch.add(topic, m.value, m.partition, m.offset)
+                event, reason = check(topic, m.value)
+                if event is not None:
+                    batch.add(topic, m.value, m.partition, m.offset, event["ts"])
                 else:
                     batch.rejects.append(Reject(topic, reason, m.value, m.partition, m.offset))
             batch_positions[(m.topic, m.partition)] = m.offset + 1

@@ -43,9 +43,18 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
     not create anything, and PostgreSQL checks the privilege of ``create ... if not exists``
     before it looks whether the object exists."""
     ddl = resources.files("ingest").joinpath("sql/raw_schema.sql").read_text()
+    added = re.findall(r"alter table (\S+) add column if not exists (\S+)", ddl)
     row = conn.execute(
-        "select count(*) from unnest(%s::text[]) as name where to_regclass(name) is null",
-        (raw_relations(ddl),),
+        "select (select count(*) from unnest(%s::text[]) as name where to_regclass(name) is null)"
+        " + (select count(*) from unnest(%s::text[]) as name where to_regproc(name) is null)"
+        " + (select count(*) from unnest(%s::text[], %s::text[]) as added (rel, col) where not exists"
+        " (select from pg_attribute where attrelid = to_regclass(rel) and attname = col))",
+        (
+            raw_relations(ddl),
+            re.findall(r"create or replace function (\S+)\(", ddl),
+            [t for t, _ in added],
+            [c for _, c in added],
+        ),
     ).fetchone()
     if row is not None and row[0] == 0:
         return
@@ -75,6 +84,12 @@ def _copy_text(value: bytes) -> bytes:
     return value
 
 
+#: a landed event: raw bytes, partition or file, offset or line, its ``ts`` text
+Row = tuple[bytes, object, int, str | None]
+#: a ``ts`` without an offset is UTC, as the contract reads it (ingest/contract)
+UTC_SESSION = "set local time zone 'UTC'"
+
+
 @dataclass(slots=True)
 class Reject:
     topic: str
@@ -95,11 +110,13 @@ class Batch:
     """
 
     origin: str  # "kafka" | "archive"
-    events: dict[str, list[tuple[bytes, object, int]]] = field(default_factory=dict)
+    events: dict[str, list[Row]] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
 
-    def add(self, topic: str, raw: bytes, where: object, pos: int) -> None:
-        self.events.setdefault(topic, []).append((raw, where, pos))
+    def add(self, topic: str, raw: bytes, where: object, pos: int, event_ts: str | None = None) -> None:
+        """One valid event; ``event_ts`` is its ``ts`` (the day partition it lands in, a naive
+        time being UTC as the contract reads it; none: the default partition)."""
+        self.events.setdefault(topic, []).append((raw, where, pos, event_ts))
 
     def __len__(self) -> int:
         return sum(len(v) for v in self.events.values()) + len(self.rejects)
@@ -113,13 +130,14 @@ def _columns(origin: str) -> str:
     return "kafka_partition, kafka_offset" if origin == "kafka" else "archive_file, archive_line"
 
 
-def _copy_events(cur: psycopg.Cursor, origin: str, topic: str, rows: list[tuple[bytes, object, int]]) -> None:
-    stmt = f"copy {RAW_TABLE[topic]} (payload, {_columns(origin)}) from stdin"
+def _copy_events(cur: psycopg.Cursor, origin: str, topic: str, rows: list[Row]) -> None:
+    stmt = f"copy {RAW_TABLE[topic]} (payload, {_columns(origin)}, event_ts) from stdin"
     chunk: list[bytes] = []
     size = 0
     with cur.copy(stmt) as copy:
-        for raw, where, pos in rows:
-            line = b"%s\t%s\t%d\n" % (_copy_text(raw), _copy_text(str(where).encode()), pos)
+        for raw, where, pos, event_ts in rows:
+            ts = b"\\N" if event_ts is None else _copy_text(event_ts.encode())
+            line = b"%s\t%s\t%d\t%s\n" % (_copy_text(raw), _copy_text(str(where).encode()), pos, ts)
             chunk.append(line)
             size += len(line)
             if size >= 1 << 20:
@@ -150,10 +168,10 @@ def _apply_forget_list(cur: psycopg.Cursor, batch: Batch) -> None:
     if not forget:
         return
     for rows in batch.events.values():
-        for i, (raw, where, pos) in enumerate(rows):
+        for i, (raw, where, pos, event_ts) in enumerate(rows):
             new = forget.rewrite(raw)
             if new is not None:
-                rows[i] = (new, where, pos)
+                rows[i] = (new, where, pos, event_ts)
     for reject in batch.rejects:
         new = forget.rewrite(reject.raw) if reject.raw else None
         if new is not None:
@@ -169,6 +187,7 @@ def write_batch(conn: psycopg.Connection, batch: Batch, save_position: Position)
     """
     try:
         with conn.transaction(), conn.cursor() as cur:
+            cur.execute(UTC_SESSION)
             _apply_forget_list(cur, batch)
             for topic, rows in batch.events.items():
                 _copy_events(cur, batch.origin, topic, rows)
@@ -179,12 +198,13 @@ def write_batch(conn: psycopg.Connection, batch: Batch, save_position: Position)
         pass
     refused: list[Reject] = []
     with conn.transaction(), conn.cursor() as cur:
+        cur.execute(UTC_SESSION)
         _apply_forget_list(cur, batch)
         for topic, rows in batch.events.items():
-            for raw, where, pos in rows:
+            for raw, where, pos, event_ts in rows:
                 try:
                     with conn.transaction():  # savepoint per row
-                        _copy_events(cur, batch.origin, topic, [(raw, where, pos)])
+                        _copy_events(cur, batch.origin, topic, [(raw, where, pos, event_ts)])
                 except psycopg.DataError as exc:
                     msg = str(exc).splitlines()[0]
                     kafka = batch.origin == "kafka"

@@ -78,6 +78,9 @@
         union
         select {{ key_list }} from {{ source }}
     );
+    {%- if config.get('partition_by') %}
+    {{ ensure_day_partitions(target, source, config.get('partition_by')) }};
+    {%- endif %}
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
 {%- endmacro %}
@@ -111,7 +114,8 @@
     too when no other column changed (landing bookkeeping, *_landed_at, aside), so that a
     recomputed but unchanged row is not exported again. -#}
 {% macro keep_audit_keys(target, source, names) -%}
-    {%- set row_key = (config.get('indexes') | selectattr('unique') | first)['columns'] -%}
+    {%- set row_key = (config.get('indexes') | selectattr('unique') | first)['columns']
+        | reject('equalto', config.get('partition_by')) | list -%}
     {%- set same_row = [] -%}
     {%- for column in row_key -%}
         {%- do same_row.append('old_rows.' ~ column ~ ' = new_rows.' ~ column) -%}

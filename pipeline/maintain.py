@@ -18,8 +18,15 @@ Families and their settings (GIM's option in brackets):
 
 DATE_TIME is built 366 days ahead by every transform (var ``date_time_days_ahead``); the job
 rebuilds it when it reaches less than 183 days ahead (a service that has not transformed for
-half a year). Each family is purged in its own transaction; a purge is a DELETE (declarative
-partitioning, which would make it a DROP, is not built yet).
+half a year). Each family is purged in its own transaction.
+
+The raw event tables (by event time) and the largest facts (IRF, MSF and the agent-state facts,
+by START_TS) are partitioned by UTC day (ingest/sql/raw_schema.sql, macros/partitions.sql):
+their purge drops the partitions of the days wholly before the cut-off, and deletes only the
+rows before it in the partition of the cut-off's own day and in the default partition. The job
+first makes the raw tables' day partitions ``maintain_partitions_ahead_days`` ahead (GIM's
+partitioning-ahead-range) and moves any rows of the default partitions into day partitions of
+their own. Staging and INTERACTION_FACT are not partitioned: their purge is a DELETE.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 from psycopg import sql
@@ -38,6 +45,7 @@ from pipeline import control
 log = logging.getLogger(__name__)
 
 EVENT_TOPICS = ("voice_callthread", "voice_agentstate", "digital_itx", "digital_agentstate", "voice_outbound")
+RAW_EVENT_TABLES = (*(f"raw.{t}" for t in EVENT_TOPICS), "raw.gca_cfg")
 #: fact table -> the time column the retention applies to
 FACTS = {
     "interaction_fact": "start_ts",
@@ -54,6 +62,8 @@ DATE_TIME_MIN_DAYS_AHEAD = 183
 @dataclass
 class MaintainResult:
     purged: dict[str, int] = field(default_factory=dict)  # relation -> rows deleted
+    partitions_dropped: int = 0
+    partitions_made: int = 0
     date_time_days_ahead: float | None = None
     date_time_rebuilt: bool = False
     seconds: float = 0.0
@@ -77,23 +87,116 @@ def _delete(conn: psycopg.Connection, relation: str, condition: sql.Composable, 
     return cur.rowcount
 
 
-def purge_facts(conn: psycopg.Connection, cutoff: datetime) -> dict[str, int]:
+@dataclass(frozen=True)
+class Partition:
+    name: str  # schema-qualified
+    day: date | None  # None: the default partition
+
+
+def partitions(conn: psycopg.Connection, relation: str) -> list[Partition]:
+    """The partitions of ``relation`` (raw.ensure_day_partitions' names); [] when it has none."""
+    rows = conn.execute(
+        "select n.nspname || '.' || c.relname, substring(c.relname from '_p(\\d{8})$')"
+        " from pg_inherits as i join pg_class as c on c.oid = i.inhrelid"
+        " join pg_namespace as n on n.oid = c.relnamespace"
+        " where i.inhparent = to_regclass(%s) order by c.relname",
+        (relation,),
+    ).fetchall()
+    return [
+        Partition(name, None if day is None else datetime.strptime(day, "%Y%m%d").date())
+        for name, day in rows
+    ]
+
+
+@dataclass
+class Purged:
+    """What a purge removed: rows per table, partitions dropped, the tables rows were deleted
+    from (to vacuum: a partition of the cut-off day, a default partition, a table not partitioned)."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    partitions_dropped: int = 0
+    deleted_from: list[str] = field(default_factory=list)
+
+    def delete(
+        self, conn: psycopg.Connection, relation: str, condition: sql.Composable, params: tuple
+    ) -> int:
+        deleted = _delete(conn, relation, condition, params)
+        self.rows[relation] = self.rows.get(relation, 0) + deleted
+        if deleted:
+            self.deleted_from.append(relation)
+        return deleted
+
+    def purge(self, conn: psycopg.Connection, relation: str, column: str, cutoff: datetime) -> None:
+        """Rows of ``relation`` with ``column`` before ``cutoff``: the day partitions wholly before
+        it dropped (their rows counted), the rest deleted."""
+        if not _exists(conn, relation):
+            self.rows[relation] = 0
+            return
+        dropped = 0
+        cutoff_day = cutoff.astimezone(UTC).date()
+        parts = partitions(conn, relation)
+        for part in parts:
+            if part.day is not None and part.day < cutoff_day:
+                table = sql.Identifier(*part.name.split("."))
+                dropped += conn.execute(sql.SQL("select count(*) from {}").format(table)).fetchone()[0]  # type: ignore[index]
+                conn.execute(sql.SQL("drop table {}").format(table))
+                self.partitions_dropped += 1
+        self.rows[relation] = self.rows.get(relation, 0) + dropped
+        condition = sql.SQL("{} < %s").format(sql.Identifier(column))
+        if not parts:
+            self.delete(conn, relation, condition, (cutoff,))
+            return
+        for part in parts:  # what may hold rows before the cut-off once its days' are dropped
+            if part.day is None or part.day == cutoff_day:
+                self.rows[relation] += self.delete(conn, part.name, condition, (cutoff,))
+                self.rows.pop(part.name)
+
+
+def sort_partitions(conn: psycopg.Connection, ahead_days: int, now: datetime) -> int:
+    """Day partitions of the raw event tables to ``ahead_days`` ahead, and of every partitioned
+    table the days of the rows in its default partition (moved there); the partitions made."""
+    made = 0
+    for table in (*RAW_EVENT_TABLES, *(f"infomart.{t}" for t in FACTS)):
+        parts = partitions(conn, table)
+        if not parts:
+            continue
+        with conn.transaction():
+            if table.startswith("raw."):
+                made += conn.execute(
+                    "select raw.ensure_day_partitions(%s::regclass, %s, %s)",
+                    (table, now - timedelta(days=1), now + timedelta(days=ahead_days)),
+                ).fetchone()[0]  # type: ignore[index]
+            column = sql.Identifier("event_ts" if table.startswith("raw.") else FACTS[table.split(".")[1]])
+            for part in parts:
+                if part.day is None:
+                    schema, name = part.name.split(".")
+                    made += conn.execute(
+                        sql.SQL(
+                            "select raw.ensure_day_partitions(%s::regclass, min({c}), max({c})) from {t}"
+                        ).format(c=column, t=sql.Identifier(schema, name)),
+                        (table,),
+                    ).fetchone()[0]  # type: ignore[index]
+    return made
+
+
+def purge_facts(conn: psycopg.Connection, cutoff: datetime) -> Purged:
     """Facts that started before ``cutoff``, and the staged and raw events before it (one transaction)."""
-    out = {}
+    out = Purged()
     with conn.transaction():
         for table, column in FACTS.items():
-            out[f"infomart.{table}"] = _delete(
-                conn, f"infomart.{table}", sql.SQL("{} < %s").format(sql.Identifier(column)), (cutoff,)
-            )
+            out.purge(conn, f"infomart.{table}", column, cutoff)
         for topic in EVENT_TOPICS:
-            out[f"staging.stg_events__{topic}"] = _delete(
-                conn, f"staging.stg_events__{topic}", sql.SQL("event_ts < %s"), (cutoff,)
-            )
-            # ISO 8601 text in UTC compares as time; an unreadable ts was never staged and stays
-            out[f"raw.{topic}"] = _delete(
+            out.delete(conn, f"staging.stg_events__{topic}", sql.SQL("event_ts < %s"), (cutoff,))
+            out.purge(conn, f"raw.{topic}", "event_ts", cutoff)
+            # a row landed without its event time (before the column, or inserted by hand): by
+            # its payload's ts, ISO 8601 text in UTC comparing as time
+            out.delete(
                 conn,
                 f"raw.{topic}",
-                sql.SQL("payload ->> 'ts' < %s and payload ->> 'ts' ~ '^\\d{4}-\\d\\d-\\d\\dT'"),
+                sql.SQL(
+                    "event_ts is null and payload ->> 'ts' < %s"
+                    " and payload ->> 'ts' ~ '^\\d{4}-\\d\\d-\\d\\dT'"
+                ),
                 (cutoff.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),),
             )
     return out
@@ -166,7 +269,10 @@ def maintain(
     with control.job(dsn, "maintenance") as run:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("set statement_timeout = 0")
-            result.purged.update(purge_facts(conn, now - timedelta(days=settings.maintain_facts_keep_days)))
+            result.partitions_made = sort_partitions(conn, settings.maintain_partitions_ahead_days, now)
+            facts = purge_facts(conn, now - timedelta(days=settings.maintain_facts_keep_days))
+            result.purged.update(facts.rows)
+            result.partitions_dropped = facts.partitions_dropped
             result.purged.update(
                 purge_cfg_facts(conn, now - timedelta(days=settings.maintain_cfg_facts_keep_days))
             )
@@ -174,10 +280,14 @@ def maintain(
                 purge_history(conn, now - timedelta(days=settings.maintain_history_keep_days))
             )
             result.date_time_days_ahead = date_time_days_ahead(conn, now)
-            for relation, rows in result.purged.items():
-                if rows:
-                    schema, name = relation.split(".")
-                    conn.execute(sql.SQL("vacuum (analyze) {}").format(sql.Identifier(schema, name)))
+            deleted_from = facts.deleted_from + [
+                r for r, n in result.purged.items() if n and r not in facts.rows
+            ]
+            for relation in dict.fromkeys(deleted_from):
+                conn.execute(sql.SQL("vacuum (analyze) {}").format(sql.Identifier(*relation.split("."))))
+            for relation in (*RAW_EVENT_TABLES, *(f"infomart.{t}" for t in FACTS)):
+                if partitions(conn, relation):  # the statistics of the whole (its days, daily)
+                    conn.execute(sql.SQL("analyze {}").format(sql.Identifier(*relation.split("."))))
         ahead = result.date_time_days_ahead
         if rebuild_date_time and ahead is not None and ahead < DATE_TIME_MIN_DAYS_AHEAD:
             from pipeline.transform import run_dbt

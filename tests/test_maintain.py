@@ -13,12 +13,23 @@ import psycopg
 import pytest
 
 from infomart.settings import LOGICAL_TOPICS, Settings, SettingsError, load_settings
-from pipeline.maintain import CFG_FACTS, FACTS, maintain
+from pipeline.maintain import CFG_FACTS, FACTS, maintain, partitions
 from pipeline.transform import transform
 from simulator import SimulationConfig, simulate
 from tests import helpers
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+#: the facts partitioned by day (macros/partitions.sql)
+PARTITIONED = tuple(
+    f"infomart.{t}"
+    for t in (
+        "interaction_resource_fact",
+        "mediation_segment_fact",
+        "sm_res_session_fact",
+        "sm_res_state_fact",
+        "sm_res_state_reason_fact",
+    )
+)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +109,23 @@ def test_purge_keeps_every_fact_inside_the_retention_and_a_rebuild_brings_nothin
             " values ('ingest', 'succeeded', now() - interval '60 days', now() - interval '60 days')"
         )
 
+    with psycopg.connect(dsn) as conn:
+        irf_days = [p.day for p in partitions(conn, "infomart.interaction_resource_fact")]
+        raw_days = [p.day for p in partitions(conn, "raw.voice_callthread")]
+    old_day, new_day = (NOW - timedelta(days=40)).date(), (NOW - timedelta(days=2)).date()
+    assert old_day in irf_days and new_day in irf_days and None in irf_days  # days, and the default
+    assert new_day not in raw_days and old_day not in raw_days  # older than the days made ahead
+
     result = maintain(settings, dsn, now=NOW)
+    # the old events were sorted out of the default partition into their day, then dropped with
+    # it; the facts' old days were dropped too, not deleted row by row
+    assert result.partitions_made >= 1 and result.partitions_dropped >= len(PARTITIONED) + 1
+    with psycopg.connect(dsn) as conn:
+        for table in (*PARTITIONED, "raw.voice_callthread"):
+            days = [p.day for p in partitions(conn, table)]
+            assert None in days and all(d is None or d >= cutoff.date() for d in days), (table, days)
+            assert conn.execute(f"select count(*) from only {table}_default").fetchone() == (0,)
+        assert new_day in [p.day for p in partitions(conn, "raw.voice_callthread")]
     assert result.purged["infomart.interaction_fact"] == len(before["interaction_fact"]) - len(
         kept["interaction_fact"]
     )
@@ -129,6 +156,10 @@ def test_purge_keeps_every_fact_inside_the_retention_and_a_rebuild_brings_nothin
     # a rebuild from what is left gives the same facts: nothing comes back
     transform(settings, dsn, full_refresh=True, tests=False)
     rebuilt = facts(dsn)
+    with psycopg.connect(dsn) as conn:  # the rebuilt tables' partitions are named after them again
+        for table in PARTITIONED:
+            names = [p.name for p in partitions(conn, table)]
+            assert names and all(n.startswith(f"{table}_") and "__dbt" not in n for n in names), names
     for table in FACTS:
         assert rebuilt[table] == after[table], f"{table}: the rebuild differs from the purged facts"
     # a second run purges nothing more

@@ -2,17 +2,19 @@
     config(
         unique_key='sm_res_session_fact_key',
         incremental_strategy='touched_keys',
+        partition_by='start_ts',
         pre_hook=[
             "{{ save_recompute_window(agent_state_recompute_window(ref('int_agent_state__sessions'), 'media_name', 'start_ts')) }}",
             "{{ save_touched_keys(agent_state_touched_keys(['sm_res_session_fact_key'], 'media_name', 'start_ts')) }}",
         ],
         indexes=[
-            {'columns': ['sm_res_session_fact_key'], 'unique': true},
+            {'columns': ['sm_res_session_fact_key', 'start_ts'], 'unique': True},
             {'columns': ['start_ts']},
             {'columns': ['agent_id', 'media_name', 'start_ts']},
             {'columns': ['last_landed_at']},
         ],
         post_hook=[
+            "{{ name_partitions() }}",
             "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media_name) where active_flag = 1",
             "{{ analyze_if_stale() }}",
         ]

@@ -2,9 +2,10 @@
     config(
         unique_key='media_server_root_ixn_id',
         incremental_strategy='touched_keys',
+        partition_by='start_ts',
         pre_hook="{{ save_touched_keys(threads_touched_for_resource_facts()) }}",
         indexes=[
-            {'columns': ['interaction_resource_id'], 'unique': True},
+            {'columns': ['interaction_resource_id', 'start_ts'], 'unique': True},
             {'columns': ['media_server_root_ixn_id']},
             {'columns': ['media_server_ixn_id']},
             {'columns': ['interaction_id']},
@@ -12,7 +13,7 @@
             {'columns': ['resource_key', 'start_ts']},
             {'columns': ['last_landed_at']},
         ],
-        post_hook=["{{ analyze_if_stale() }}"],
+        post_hook=["{{ name_partitions() }}", "{{ analyze_if_stale() }}"],
     )
 }}
 

@@ -2,15 +2,16 @@
     config(
         unique_key='media_server_ixn_id',
         incremental_strategy='touched_keys',
+        partition_by='start_ts',
         pre_hook="{{ save_touched_keys(calls_touched_for_segments()) }}",
         indexes=[
-            {'columns': ['mediation_segment_id'], 'unique': True},
+            {'columns': ['mediation_segment_id', 'start_ts'], 'unique': True},
             {'columns': ['media_server_ixn_id']},
             {'columns': ['interaction_id']},
             {'columns': ['start_ts']},
             {'columns': ['last_landed_at']},
         ],
-        post_hook=["{{ analyze_if_stale() }}"],
+        post_hook=["{{ name_partitions() }}", "{{ analyze_if_stale() }}"],
     )
 }}
 
