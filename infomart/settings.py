@@ -167,7 +167,18 @@ class Settings(BaseSettings):
         ge=0,
         description="Incremental staging re-reads raw rows landed this long before its high-water mark.",
     )
-    cycle_seconds: int = Field(default=60, ge=1, description="Pause between cycles of `infomart run`.")
+    cycle_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="Pause between cycles of `infomart run` (0: back to back; a cycle that found nothing"
+        " new still waits a second).",
+    )
+    ingest_slice_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A cycle of `infomart run` ingests what the topics held when it began, for at most this"
+        " long, then transforms: under unending traffic the transform still runs.",
+    )
     aggregates_every_seconds: int = Field(
         default=0,
         ge=0,

@@ -54,6 +54,19 @@ def load_offsets(conn: psycopg.Connection, consumer: str) -> dict[TopicPartition
     return {(t, p): o for t, p, o in rows}
 
 
+@dataclass(frozen=True)
+class Slice:
+    """The bound of one cycle's ingest: a deadline, and the end offsets seen when it began."""
+
+    deadline: float  # time.monotonic()
+    ends: dict[TopicPartition, int] | None
+
+    def done(self, submitted: dict[TopicPartition, int]) -> bool:
+        if time.monotonic() >= self.deadline:
+            return True
+        return self.ends is not None and all(submitted.get(tp, 0) >= end for tp, end in self.ends.items())
+
+
 class KafkaIngester:
     def __init__(
         self, settings: Settings, dsn: str, bootstrap: str, consumer: Consumer | None = None
@@ -137,7 +150,11 @@ class KafkaIngester:
         progress: Progress | None = None,
         rediscover_s: float = 30.0,
         max_batch_wait_s: float = 1.0,
+        slice_seconds: float | None = None,
     ) -> IngestStats:
+        """Consume and land until stopped, or until drained; with ``slice_seconds``, a bounded
+        slice (a cycle of ``infomart run``): what the partitions held when it started, and for at
+        most that long, so that a topic that never stops receiving still lets the cycle go on."""
         if self.broken:
             self.reconnect()
         stats = IngestStats()
@@ -145,8 +162,20 @@ class KafkaIngester:
             self.discover(stats)
             batch_size = self.settings.batch_size
             writer = OrderedBatchWriter()
+            ends = None
+            if slice_seconds is not None and self.assigned:
+                ends = self.consumer.end_offsets(self.assigned)
             try:
-                self._loop(stats, writer, until_drained, progress, rediscover_s, max_batch_wait_s, batch_size)
+                self._loop(
+                    stats,
+                    writer,
+                    until_drained,
+                    progress,
+                    rediscover_s,
+                    max_batch_wait_s,
+                    batch_size,
+                    Slice(time.monotonic() + slice_seconds, ends) if slice_seconds is not None else None,
+                )
             finally:
                 writer.close()
         except BaseException:
@@ -163,9 +192,13 @@ class KafkaIngester:
         rediscover_s: float,
         max_batch_wait_s: float,
         batch_size: int,
+        bounded: Slice | None = None,
     ) -> None:
         last_discover = time.monotonic()
+        submitted = dict(self.positions)
         while not self.stop.is_set():
+            if bounded is not None and bounded.done(submitted):
+                break
             batch = Batch("kafka")
             batch_positions: dict[TopicPartition, int] = {}
             newest: dict[TopicPartition, int] = {}  # Kafka timestamp of the newest record per partition
@@ -179,6 +212,7 @@ class KafkaIngester:
                     if m.timestamp_ms is not None and m.timestamp_ms > newest.get((m.topic, m.partition), -1):
                         newest[(m.topic, m.partition)] = m.timestamp_ms
             if batch_positions:
+                submitted.update(batch_positions)
                 writer.submit(
                     lambda b=batch, bp=batch_positions, nt=newest: self._land(b, bp, stats, progress, nt)
                 )

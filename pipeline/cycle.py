@@ -40,6 +40,8 @@ if TYPE_CHECKING:  # the CLI builds the ingester (and imports the Kafka clients)
     from quality.run import QualityResult
 
 log = logging.getLogger(__name__)
+#: the least pause after a cycle that found nothing new (with cycle_seconds 0)
+IDLE_PAUSE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ def run_cycles(
         failures = failures + 1 if error is not None else 0
         metrics.GIM_SERVER_STATE.set(-min(failures, 3) if failures else 1)
         pause = float(settings.cycle_seconds)
+        if error is None and landed is not None and landed.total + landed.rejects == 0:
+            pause = max(pause, IDLE_PAUSE_SECONDS)
         if error is not None:
             metrics.CYCLE_FAILURES.labels(step).inc()
             pause = max(pause, backoff_seconds(failures, settings.outage_retry_max_seconds))
@@ -159,7 +163,8 @@ def _one_cycle(
     """Ingest, then transform; (landed, result, error, the step that failed)."""
     try:
         with control.job(dsn, "ingest") as run:
-            landed = ingester.run(until_drained=True)  # reconnects first after an outage
+            # a bounded slice, reconnecting first after an outage
+            landed = ingester.run(until_drained=True, slice_seconds=settings.ingest_slice_seconds)
             run.row_count = landed.total + landed.rejects
         lags = ingester.partition_lags()
         metrics.KAFKA_LAG.set(sum(lags.values()))

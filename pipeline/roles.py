@@ -41,17 +41,19 @@ EXPORT_SCHEMAS = ("infomart",)
 POSITION_TABLES = ("raw.consumer_offsets", "raw.archive_files")
 APPEND_TABLES = (*RAW_TABLE.values(), "raw.rejects")
 _OWNER_CLAUSE = {"r": "table", "p": "table", "v": "view", "m": "materialized view", "S": "sequence"}
-#: the relations of a schema not owned by a role (a sequence of a column follows its table)
+#: the relations of a schema not owned by a role (a sequence of a column follows its table; a
+#: partition does not follow its partitioned table)
 HANDED_OVER = """
 select c.relname, c.relkind
 from pg_class as c join pg_namespace as n on n.oid = c.relnamespace
 where n.nspname = %s and c.relkind = any(%s)
   and c.relowner <> (select oid from pg_roles where rolname = %s)
-  and not exists (
+  and (c.relispartition or not exists (
       select from pg_depend as d
       where d.classid = 'pg_class'::regclass and d.objid = c.oid
         and d.refclassid = 'pg_class'::regclass and d.deptype in ('a', 'i')
-  )
+        and d.refobjid <> c.oid  -- a partitioned table's key depends on its own column
+  ))
 """
 
 

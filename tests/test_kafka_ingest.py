@@ -7,6 +7,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import orjson
@@ -69,6 +70,50 @@ def test_kafka_lands_everything_and_resumes_from_stored_offsets(
     assert stats.total == 200
     assert count(dsn, "select count(*) from raw.voice_callthread") == 700  # type: ignore[arg-type]
     assert count(dsn, "select count(distinct payload->>'id') from raw.voice_callthread") == 700  # type: ignore[arg-type]
+
+
+def test_a_bounded_slice_returns_under_unending_traffic(settings: Settings, events: EventFactory):
+    """A cycle's ingest (``slice_seconds``) takes what the topics held when it began and returns,
+    though the publisher never stops: the transform of `infomart run` still gets its turn."""
+    _publish(settings, _calls(events, 300))
+    stop = threading.Event()
+
+    def publish_forever() -> None:
+        producer = make_producer(settings, settings.kafka_bootstrap_servers, client="confluent")  # type: ignore[arg-type]
+        n = 1000
+        while not stop.is_set():
+            publish(_calls(events, n + 20)[n:], producer, settings.topics.by_logical(), partitions=3)
+            n += 20
+            time.sleep(0.05)
+        producer.close()
+
+    publisher = threading.Thread(target=publish_forever, daemon=True)
+    publisher.start()
+    try:
+        time.sleep(1.0)
+        ing = KafkaIngester(settings, settings.pg_dsn, settings.kafka_bootstrap_servers)  # type: ignore[arg-type]
+        first = ing.run(until_drained=True, slice_seconds=30.0)
+        still_publishing = publisher.is_alive()
+        second = ing.run(until_drained=True, slice_seconds=30.0)
+        ing.close()
+    finally:
+        stop.set()
+        publisher.join()
+    assert still_publishing  # the slice ended at the offsets of its start, not at a drained topic
+    assert first.total >= 300 and second.total > 0  # the next slice takes what arrived meanwhile
+    dsn = settings.pg_dsn
+    assert count(dsn, "select count(*) from raw.voice_callthread") == first.total + second.total  # type: ignore[arg-type]
+    # every landed event carries its event time, the day partition it lives in
+    assert (
+        count(
+            dsn,  # type: ignore[arg-type]
+            "select count(*) from raw.voice_callthread"
+            " where event_ts is distinct from (payload->>'ts')::timestamptz",
+        )
+        == 0
+    )
+    # their day (2026-11-23) has no partition yet: the default partition took them, none refused
+    assert count(dsn, "select count(*) from raw.voice_callthread_default") == first.total + second.total  # type: ignore[arg-type]
 
 
 def test_kafka_rejects_keep_their_coordinates(settings: Settings, events: EventFactory):
