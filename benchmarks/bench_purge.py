@@ -175,9 +175,11 @@ def main() -> None:
             now=datetime.now(UTC),
             rebuild_date_time=False,
         )
+        job_cutoff = datetime.now(UTC) - timedelta(days=keep)
         print(
-            f"\nmaintenance job purging the next day: {job.rows:,} rows, {job.partitions_dropped} partitions"
-            f" dropped, {job.seconds:.1f} s (staging and INTERACTION_FACT deleted row by row)",
+            f"\nmaintenance job, cut-off {job_cutoff:%Y-%m-%d %H:%M} UTC: {job.rows:,} rows,"
+            f" {job.partitions_dropped} partitions dropped, {job.seconds:.1f} s (staging and"
+            " INTERACTION_FACT deleted row by row, the cut-off's own day deleted, VACUUM, ANALYZE)",
             flush=True,
         )
     finally:

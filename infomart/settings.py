@@ -122,6 +122,12 @@ class Settings(BaseSettings):
     kafka_client: Literal["kafka-python", "confluent"] = Field(
         default="kafka-python", description="Kafka client library behind the consumer interface."
     )
+    kafka_group_id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Kafka consumer group of the ingest processes: several processes with the same group"
+        " share the topics' partitions (offsets stay in PostgreSQL); unset: one process takes them all.",
+    )
     kafka: KafkaSecurity = Field(default_factory=KafkaSecurity)
     kafka_extra: dict[str, str] = Field(
         default_factory=dict, description="Extra client options passed through unchanged."

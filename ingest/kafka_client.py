@@ -1,8 +1,10 @@
 """One small interface over the Kafka client library, so it can be swapped.
 
 The ingester assigns partitions itself and seeks to the offsets stored in PostgreSQL
-(offsets live in the database, committed with the rows), so no consumer group, no group
-join and no broker-side commits are involved. Two implementations:
+(offsets live in the database, committed with the rows), so no broker-side commits are
+involved. With ``kafka_group_id`` set, several ingest processes share the partitions through a
+Kafka consumer group instead: the group assigns them, and each process seeks to the offsets
+stored in PostgreSQL when it is given a partition. Two implementations:
 
 * ``kafka-python`` (default): pure Python.
 * ``confluent``: confluent-kafka (librdkafka), an order of magnitude faster to consume.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,6 +23,12 @@ from infomart.settings import Settings
 log = logging.getLogger(__name__)
 
 TopicPartition = tuple[str, int]
+#: a group assignment: the partitions given -> the offsets to consume them from
+OnAssign = Callable[[list[TopicPartition]], dict[TopicPartition, int | None]]
+#: partitions taken away by the group (before they are given to another member)
+OnRevoke = Callable[[list[TopicPartition]], None]
+#: what a member of a group may go silent for before the group gives its partitions away
+GROUP_SESSION_TIMEOUT_MS = 6000
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +46,10 @@ class Consumer(Protocol):
 
     def assign(self, positions: dict[TopicPartition, int | None]) -> None:
         """Consume these partitions from these offsets (None: from the earliest)."""
+
+    def subscribe(self, topics: list[str], on_assign: OnAssign, on_revoke: OnRevoke) -> None:
+        """Join the consumer group (``kafka_group_id``) for these topics; on each assignment
+        consume from the offsets ``on_assign`` returns (None: from the earliest)."""
 
     def poll(self, max_records: int, timeout_s: float) -> list[Message]: ...
 
@@ -101,9 +114,15 @@ class KafkaPythonConsumer:
     def __init__(self, settings: Settings, bootstrap: str) -> None:
         from kafka import KafkaConsumer
 
+        group = settings.kafka_group_id
         self._consumer = KafkaConsumer(
-            group_id=None,
+            group_id=group,
             enable_auto_commit=False,
+            **(
+                {"session_timeout_ms": GROUP_SESSION_TIMEOUT_MS, "heartbeat_interval_ms": 1000}
+                if group
+                else {}
+            ),
             auto_offset_reset="earliest",
             fetch_max_bytes=64 << 20,
             max_partition_fetch_bytes=16 << 20,
@@ -126,6 +145,25 @@ class KafkaPythonConsumer:
                 self._consumer.seek_to_beginning(tps[tp])
             else:
                 self._consumer.seek(tps[tp], offset)
+
+    def subscribe(self, topics: list[str], on_assign: OnAssign, on_revoke: OnRevoke) -> None:
+        from kafka import ConsumerRebalanceListener
+
+        consumer = self._consumer
+
+        class Listener(ConsumerRebalanceListener):
+            def on_partitions_revoked(self, revoked) -> None:  # type: ignore[no-untyped-def]
+                on_revoke([(tp.topic, tp.partition) for tp in revoked])
+
+            def on_partitions_assigned(self, assigned) -> None:  # type: ignore[no-untyped-def]
+                given = {(tp.topic, tp.partition): tp for tp in assigned}
+                for tp, offset in on_assign(list(given)).items():
+                    if offset is None:
+                        consumer.seek_to_beginning(given[tp])
+                    else:
+                        consumer.seek(given[tp], offset)
+
+        consumer.subscribe(topics, listener=Listener())
 
     def poll(self, max_records: int, timeout_s: float) -> list[Message]:
         got = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
@@ -188,7 +226,9 @@ class ConfluentConsumer:
         self._consumer = CConsumer(
             {
                 **_confluent_options(settings, bootstrap),
-                "group.id": settings.offsets_consumer,  # required by librdkafka; never joined or committed
+                # required by librdkafka; joined only with kafka_group_id, never committed
+                "group.id": settings.kafka_group_id or settings.offsets_consumer,
+                **({"session.timeout.ms": GROUP_SESSION_TIMEOUT_MS} if settings.kafka_group_id else {}),
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
                 "auto.offset.reset": "earliest",
@@ -209,6 +249,22 @@ class ConfluentConsumer:
         self._consumer.assign(
             [CTP(t, p, OFFSET_BEGINNING if o is None else o) for (t, p), o in positions.items()]
         )
+
+    def subscribe(self, topics: list[str], on_assign: OnAssign, on_revoke: OnRevoke) -> None:
+        from confluent_kafka import OFFSET_BEGINNING
+        from confluent_kafka import TopicPartition as CTP
+
+        def assigned(consumer, partitions) -> None:  # type: ignore[no-untyped-def]
+            offsets = on_assign([(tp.topic, tp.partition) for tp in partitions])
+            consumer.assign(
+                [CTP(t, p, OFFSET_BEGINNING if o is None else o) for (t, p), o in offsets.items()]
+            )
+
+        def revoked(consumer, partitions) -> None:  # type: ignore[no-untyped-def]
+            on_revoke([(tp.topic, tp.partition) for tp in partitions])
+            consumer.unassign()
+
+        self._consumer.subscribe(topics, on_assign=assigned, on_revoke=revoked)
 
     def poll(self, max_records: int, timeout_s: float) -> list[Message]:
         out: list[Message] = []

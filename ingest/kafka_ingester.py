@@ -54,6 +54,14 @@ def load_offsets(conn: psycopg.Connection, consumer: str) -> dict[TopicPartition
     return {(t, p): o for t, p, o in rows}
 
 
+def _names(tps: list[TopicPartition]) -> str:
+    return ", ".join(f"{t}[{p}]" for t, p in sorted(tps)) or "nothing"
+
+
+class OffsetConflict(Exception):
+    """A batch's partition was landed by another process since this one read its offset."""
+
+
 @dataclass(frozen=True)
 class Slice:
     """The bound of one cycle's ingest: a deadline, and the end offsets seen when it began."""
@@ -81,6 +89,10 @@ class KafkaIngester:
         self.assigned: list[TopicPartition] = []
         self.stop = threading.Event()
         self.broken = False  # an outage interrupted run(): reconnect before reading on
+        self.subscribed = False  # joined the consumer group (kafka_group_id)
+        self.joined = False  # the group has assigned partitions to this process once
+        self._writer: OrderedBatchWriter | None = None
+        self._rebalance_error: Exception | None = None  # a landing that failed during a rebalance
 
     def reconnect(self) -> None:
         """A new database connection and consumer, at the offsets stored with the rows."""
@@ -93,12 +105,14 @@ class KafkaIngester:
         ensure_raw_schema(self.conn)
         self.consumer = make_consumer(self.settings, self.bootstrap)
         self.positions, self.assigned = {}, []
+        self.subscribed = self.joined = False
         self.broken = False
         log.info("reconnected to PostgreSQL and the broker; resuming at the stored offsets")
 
     # ------------------------------------------------------------ assignment
     def discover(self, stats: IngestStats) -> None:
-        """Assign every partition of the configured topics, at the stored offsets."""
+        """Assign every partition of the configured topics, at the stored offsets; with a
+        consumer group, join it (the group assigns, ``_assigned`` seeks)."""
         stored = load_offsets(self.conn, self.settings.offsets_consumer)
         assignment: dict[TopicPartition, int | None] = {}
         stats.missing_topics = []
@@ -112,12 +126,45 @@ class KafkaIngester:
                 assignment[tp] = self.positions.get(tp, stored.get(tp))
         if stats.missing_topics:
             log.info("topics not found (yet): %s", ", ".join(stats.missing_topics))
+        if self.settings.kafka_group_id is not None:
+            if not self.subscribed:
+                self.consumer.subscribe(sorted(self.logical), self._assigned, self._revoked)
+                self.subscribed = True
+            return
         if sorted(assignment) != self.assigned:
             self.consumer.assign(assignment)
             self.assigned = sorted(assignment)
             for tp, off in assignment.items():
                 if off is not None:
                     self.positions[tp] = off
+
+    def _assigned(self, given: list[TopicPartition]) -> dict[TopicPartition, int | None]:
+        """The group gave this process ``given`` (inside poll): consume each from its stored offset."""
+        self._wait_for_writer()
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            stored = load_offsets(conn, self.settings.offsets_consumer)
+        offsets = {tp: stored.get(tp) for tp in given}
+        self.positions = {tp: off for tp, off in offsets.items() if off is not None}
+        self.assigned = sorted(given)
+        self.joined = True
+        log.info("consumer group %s: assigned %s", self.settings.kafka_group_id, _names(given))
+        return offsets
+
+    def _revoked(self, taken: list[TopicPartition]) -> None:
+        """The group takes ``taken`` away: what is landing now commits (or fails its offset check)."""
+        self._wait_for_writer()
+        for tp in taken:
+            self.positions.pop(tp, None)
+        self.assigned = [tp for tp in self.assigned if tp not in taken]
+        if taken:
+            log.info("consumer group %s: revoked %s", self.settings.kafka_group_id, _names(taken))
+
+    def _wait_for_writer(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.wait()
+            except Exception as exc:  # raised again by the run loop after the poll (not in the listener)
+                self._rebalance_error = exc
 
     def remaining(self) -> int:
         """Messages between our positions and the partitions' ends (0 = drained)."""
@@ -135,12 +182,28 @@ class KafkaIngester:
         consumer = self.settings.offsets_consumer
 
         def save(cur: psycopg.Cursor) -> None:
-            cur.executemany(
-                "insert into raw.consumer_offsets (consumer, topic, kafka_partition, next_offset)"
-                " values (%s, %s, %s, %s) on conflict (consumer, topic, kafka_partition)"
-                " do update set next_offset = excluded.next_offset, updated_at = now()",
-                [(consumer, t, p, o) for (t, p), o in batch_positions.items()],
-            )
+            # compare-and-set: each partition's stored offset must still be where this process
+            # read from; else another process (a group member the partition moved to, or one
+            # started twice) landed it meanwhile, and this batch is rolled back, not landed twice
+            for (topic, partition), offset in batch_positions.items():
+                expected = self.positions.get((topic, partition))
+                if expected is None:
+                    cur.execute(
+                        "insert into raw.consumer_offsets (consumer, topic, kafka_partition, next_offset)"
+                        " values (%s, %s, %s, %s) on conflict do nothing",
+                        (consumer, topic, partition, offset),
+                    )
+                else:
+                    cur.execute(
+                        "update raw.consumer_offsets set next_offset = %s, updated_at = now()"
+                        " where consumer = %s and topic = %s and kafka_partition = %s and next_offset = %s",
+                        (offset, consumer, topic, partition, expected),
+                    )
+                if cur.rowcount != 1:
+                    raise OffsetConflict(
+                        f"{topic}[{partition}]: the stored offset is no longer {expected}; another ingest"
+                        " process landed this partition meanwhile: re-reading the stored offsets"
+                    )
 
         return save
 
@@ -161,7 +224,7 @@ class KafkaIngester:
         try:
             self.discover(stats)
             batch_size = self.settings.batch_size
-            writer = OrderedBatchWriter()
+            writer = self._writer = OrderedBatchWriter()
             ends = None
             if slice_seconds is not None and self.assigned:
                 ends = self.consumer.end_offsets(self.assigned)
@@ -205,6 +268,9 @@ class KafkaIngester:
             started = time.monotonic()
             while len(batch) < batch_size and time.monotonic() - started < max_batch_wait_s:
                 msgs = self.consumer.poll(max_records=batch_size - len(batch), timeout_s=0.2)
+                if self._rebalance_error is not None:
+                    error, self._rebalance_error = self._rebalance_error, None
+                    raise error
                 if not msgs:
                     break
                 self._validate(msgs, batch, batch_positions)
@@ -222,7 +288,7 @@ class KafkaIngester:
             if time.monotonic() - last_discover > rediscover_s:
                 self.discover(stats)
                 last_discover = time.monotonic()
-            if until_drained:
+            if until_drained and (self.settings.kafka_group_id is None or self.joined):
                 left = self.remaining()
                 if progress:
                     progress(stats, left)
