@@ -201,3 +201,84 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(settings: Setting
     assert len(ids) == n, f"landed {len(ids)} rows for {n} events (kills at {landed_at_kill})"
     assert set(ids) == expected
     assert dup_coords == 0
+
+
+def _landed(dsn: str) -> int:
+    return count(dsn, "select count(*) from raw.voice_callthread")
+
+
+def test_a_consumer_group_shares_the_partitions_and_a_killed_member_loses_and_doubles_nothing(
+    settings: Settings, events: EventFactory
+):
+    """Two `infomart ingest kafka --follow` processes in one consumer group: the group gives each
+    a share of the partitions; one is killed mid-load (SIGKILL), the group gives its partitions to
+    the other, which resumes them at the offsets stored with the rows: every event lands once."""
+    n = 40_000
+    deliveries = _calls(events, n)
+    producer = make_producer(settings, settings.kafka_bootstrap_servers, client="confluent")  # type: ignore[arg-type]
+    publish(deliveries[: n // 4], producer, settings.topics.by_logical(), partitions=4)
+    dsn: str = settings.pg_dsn  # type: ignore[assignment]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        ensure_raw_schema(conn)
+    env = _env(settings) | {
+        "INFOMART_KAFKA_GROUP_ID": "infomart-ingest",
+        "INFOMART_BATCH_SIZE": "200",
+        "INFOMART_LOG_FORMAT": "json",  # one line per record, on stdout
+    }
+    cmd = [sys.executable, "-m", "cli.main", "--verbose", "ingest", "kafka", "--follow"]
+    settings.home.mkdir(parents=True, exist_ok=True)
+    logs = [settings.home / f"member{i}.log" for i in range(2)]
+    members = [
+        subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.DEVNULL)
+        for log in logs
+    ]
+    try:
+        deadline = time.monotonic() + 120  # both joined and landing
+        while _landed(dsn) < n // 4 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the first quarter landed: both members have joined
+        rest = threading.Thread(
+            target=publish, args=(deliveries[n // 4 :], producer, settings.topics.by_logical(), 4)
+        )
+        rest.start()
+        while _landed(dsn) < n // 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        members[0].send_signal(signal.SIGKILL)  # mid-load, most likely mid-batch
+        members[0].wait()
+        killed_at = _landed(dsn)
+        rest.join()
+        deadline = time.monotonic() + 180
+        while _landed(dsn) < n and time.monotonic() < deadline:
+            time.sleep(0.25)
+        time.sleep(2)  # anything more would be a duplicate
+    finally:
+        producer.close()
+        for member in members:
+            if member.poll() is None:
+                member.send_signal(signal.SIGTERM)
+                try:
+                    member.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    member.kill()
+    assert killed_at < n, "the kill must happen during the load"
+    survivor_log = logs[1].read_text()
+    with psycopg.connect(dsn) as conn:
+        ids = [r[0] for r in conn.execute("select payload->>'id' from raw.voice_callthread")]
+        partitions = {
+            p: o
+            for p, o in conn.execute(
+                "select kafka_partition, next_offset from raw.consumer_offsets where consumer = %s",
+                (settings.offsets_consumer,),
+            )
+        }
+        landed = dict(
+            conn.execute("select kafka_partition, count(*) from raw.voice_callthread group by 1").fetchall()
+        )
+    assert len(ids) == n and set(ids) == {orjson.loads(d.value)["id"] for d in deliveries}
+    assert partitions == landed  # the stored offsets are exactly what landed, per partition
+    # the survivor had a share first, then every partition once the group gave it the killed one's
+    assignments = [
+        line for line in survivor_log.splitlines() if "consumer group infomart-ingest: assigned" in line
+    ]
+    assert len(assignments) >= 2, survivor_log[-3000:]
+    assert all(f"[{p}]" in assignments[-1] for p in range(4)), assignments
+    assert any(not all(f"[{p}]" in a for p in range(4)) for a in assignments), assignments  # a share
