@@ -18,6 +18,15 @@
     create table if not exists {{ model_builds_relation() }} (
         model_name text primary key,
         audit_key bigint not null,
-        built_at timestamptz not null default clock_timestamp()
-    )
+        built_at timestamptz not null default clock_timestamp(),
+        landed_floor timestamptz
+    );
+    do $floor$ begin  -- a table made before the column (no lock taken when it is there)
+        if not exists (
+            select from pg_attribute
+            where attrelid = '{{ model_builds_relation() }}'::regclass and attname = 'landed_floor'
+        ) then
+            alter table {{ model_builds_relation() }} add column landed_floor timestamptz;
+        end if;
+    end $floor$
 {%- endmacro %}

@@ -29,7 +29,7 @@
     incremental model's own high-water mark (everything on a full build). -#}
 {% macro since_watermark(watermark_column, this_column='last_landed_at') -%}
     {% if is_incremental() %}
-        {{ watermark_column }} >= {{ high_water_mark(this_column) }} - interval '{{ var("lookback_minutes") }} minutes'
+        {{ watermark_column }} >= {{ look_back(high_water_mark(this_column)) }}
     {% else %}
         true
     {% endif %}
@@ -40,6 +40,35 @@
     cannot see its value, guesses that a third of the history is new, and hash-joins whole
     tables; with the literal it reads the landed_at histogram and uses the indexes, so a cycle
     costs what its new rows cost. The model's pre-hooks render the same value. -#}
+{#- The start of an incremental model's look-back window from its high-water mark `mark`. Rows
+    land with their transaction's start as landed_at, so a row committed after the model's last
+    build can carry a landed_at below the mark. The transform records, with each model it built,
+    a floor measured before the build (ctl.ctl_model_build.landed_floor: the start of the oldest
+    transaction then open that had written, else the clock): every row that build could not see
+    landed at or after it. The window starts at the lower of mark and floor; a model without a
+    recorded floor (dbt run on its own) looks back `lookback_minutes` from its mark instead. -#}
+{% macro look_back(mark) -%}
+    {%- set floor = landed_floor() -%}
+    {%- if floor is not none -%}
+        least({{ mark }}, {{ floor }})
+    {%- else -%}
+        {{ mark }} - interval '{{ var("lookback_minutes") }} minutes'
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The landed_floor recorded with this model's last build, as a literal; none when there is none. -#}
+{% macro landed_floor() -%}
+    {%- if execute and is_incremental() -%}
+        {%- set query -%}
+            select landed_floor::text from {{ model_builds_relation() }}
+            where model_name = '{{ this.identifier }}' and landed_floor is not null
+        {%- endset -%}
+        {%- set values = run_query(query).columns[0].values() -%}
+        {{ return("'" ~ values[0] ~ "'::timestamptz" if values else none) }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
 {% macro high_water_mark(this_column='last_landed_at') -%}
     {%- if execute -%}
         {%- set query -%}

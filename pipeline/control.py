@@ -231,17 +231,21 @@ def audit_pgoptions(audit_key: int, existing: str | None = None) -> str:
     return f"{existing} {option}" if existing else option
 
 
-def record_model_builds(dsn: str, audit_key: int, models: list[str]) -> None:
-    """The models a build (audit key) built successfully: their last built audit key, in
+def record_model_builds(
+    dsn: str, audit_key: int, models: list[str], landed_floor: datetime | None = None
+) -> None:
+    """The models a build (audit key) built successfully: their last built audit key, and the
+    landing floor measured before the build (macros/keys_and_time.sql look_back), in
     ctl.ctl_model_build (made by dbt's on-run-start, macros/control.sql: the models read it)."""
     if not models:
         return
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
-            "insert into ctl.ctl_model_build (model_name, audit_key) select unnest(%s::text[]), %s"
-            " on conflict (model_name) do update"
-            " set audit_key = excluded.audit_key, built_at = clock_timestamp()",
-            (models, audit_key),
+            "insert into ctl.ctl_model_build (model_name, audit_key, landed_floor)"
+            " select unnest(%s::text[]), %s, %s"
+            " on conflict (model_name) do update set audit_key = excluded.audit_key,"
+            " landed_floor = excluded.landed_floor, built_at = clock_timestamp()",
+            (models, audit_key, landed_floor),
         )
 
 

@@ -32,6 +32,7 @@ import psycopg
 __all__ = [
     "SourceFreshness",
     "fresher_sources",
+    "landed_floor",
     "open_write_transactions",
     "project_fingerprint",
     "read_sources",
@@ -125,6 +126,26 @@ def open_write_transactions(dsn: str) -> tuple[datetime, datetime | None]:
         ).fetchone()
     assert row is not None
     return row[0], row[1]
+
+
+def landed_floor(dsn: str) -> datetime | None:
+    """A time every row not yet visible will land at or after: the start of the oldest open
+    transaction that has written, else the database's clock. None when this role may not see
+    other roles' transactions (no pg_read_all_stats): the models then look back
+    ``lookback_minutes`` instead."""
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+        row = conn.execute(
+            "select clock_timestamp(), (select min(xact_start) from pg_stat_activity"
+            " where datname = current_database() and backend_xid is not null"
+            " and pid <> pg_backend_pid()),"
+            " (select rolsuper from pg_roles where rolname = current_user)"
+            " or pg_has_role(current_user, 'pg_read_all_stats', 'usage')"
+        ).fetchone()
+    assert row is not None
+    clock, oldest_open, sees_all = row
+    if not sees_all:
+        return None
+    return clock if oldest_open is None else min(clock, oldest_open)
 
 
 def save_state(home: Path, sources_path: Path, fingerprint: str, not_after: datetime) -> None:

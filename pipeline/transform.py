@@ -177,8 +177,11 @@ def run_dbt(
 
     started = time.monotonic()
     env = dbt_env(dsn, settings)
+    landed_floor = None
     if audit_key is not None:
         env["PGOPTIONS"] = control.audit_pgoptions(audit_key, os.environ.get("PGOPTIONS"))
+        # every row this build cannot see lands at or after this (macros/keys_and_time.sql look_back)
+        landed_floor = freshness.landed_floor(dsn)
     with dbt_environment(env):
         res = dbtRunner(manifest=manifest, callbacks=[callback]).invoke(full_args)  # type: ignore[arg-type]
     if metered:
@@ -204,7 +207,7 @@ def run_dbt(
     result = TransformResult(success=bool(res.success), seconds=seconds, nodes=nodes)
     if audit_key is not None:  # a failed build's successful models count too: they committed
         built = [n.name for n in nodes if n.resource_type == "model" and n.status == "success"]
-        control.record_model_builds(dsn, audit_key, built)
+        control.record_model_builds(dsn, audit_key, built, landed_floor)
     if not result.success:
         if metered:
             metrics.TRANSFORM_FAILURES.inc()

@@ -228,3 +228,48 @@ def test_duplicates_replays_and_arrival_order_never_change_staging(
     # a full rebuild from raw gives the very same rows
     build_models(settings, SELECT_STAGING, tests=False, full_refresh=True)
     assert _staging_rows(dsn) == after_cycles
+
+
+def test_a_row_committed_late_with_an_older_landing_is_staged_without_a_look_back(
+    settings: Settings, events: EventFactory, tmp_path: Path
+):
+    """Rows land with their transaction's start as landed_at: one held open while later rows land
+    and a cycle runs commits below that cycle's high-water mark. The floor recorded with the cycle's
+    build (the oldest open writer's start, ctl.ctl_model_build.landed_floor) still takes it next
+    cycle, with no look-back at all (lookback_minutes 0)."""
+    settings = settings.model_copy(update={"lookback_minutes": 0})
+    dsn: str = settings.pg_dsn  # type: ignore[assignment]
+    ts = "2026-11-23T10:00:00.000Z"
+    agent = {"agent_id": "a-late"}
+    login = events.make("AgentLogin", ts, **agent, dn="5001", place="pl1", queues=["Q1"])
+    _land(settings, tmp_path / "a", {"voice-agentstate": [login]})
+    transform(settings, dsn, tests=False, select=["stg_events__voice_agentstate"])
+
+    held = events.make("AgentReady", "2026-11-23T10:00:05.000Z", **agent)
+    with psycopg.connect(dsn) as late:  # a writer whose transaction began before the next landing
+        late.execute(
+            "insert into raw.voice_agentstate (payload, event_ts) values (%s, %s)",
+            (orjson.dumps(held).decode(), held["ts"]),
+        )
+        (began,) = late.execute("select now()").fetchone()  # type: ignore[misc]
+        later = events.make(
+            "AgentNotReady", "2026-11-23T10:00:09.000Z", **agent, workmode="AuxWork", reason_code="Break"
+        )
+        _land(settings, tmp_path / "b", {"voice-agentstate": [later]})
+        transform(settings, dsn, tests=False, select=["stg_events__voice_agentstate"])
+        with psycopg.connect(dsn) as conn:
+            staged = {r[0] for r in conn.execute("select event_id from staging.stg_events__voice_agentstate")}
+            (floor,) = conn.execute(  # type: ignore[misc]
+                "select landed_floor from ctl.ctl_model_build where model_name = %s",
+                ("stg_events__voice_agentstate",),
+            ).fetchone()
+        assert later["id"] in staged and held["id"] not in staged
+        assert floor is not None and floor <= began  # the open writer bounded the floor
+        late.commit()
+
+    transform(settings, dsn, tests=False, select=["stg_events__voice_agentstate"])
+    with psycopg.connect(dsn) as conn:
+        staged = {r[0] for r in conn.execute("select event_id from staging.stg_events__voice_agentstate")}
+        (high,) = conn.execute("select max(landed_at) from staging.stg_events__voice_agentstate").fetchone()  # type: ignore[misc]
+    assert held["id"] in staged, "the row committed late was skipped"
+    assert high > began  # it did land below the mark: only the floor could take it

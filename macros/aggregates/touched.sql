@@ -43,7 +43,7 @@
     both). On a full build every row. -#}
 {% macro ag2_since(column) -%}
     {% if is_incremental() %}
-        ({{ column }} > {{ high_water_mark('last_landed_at') }} - interval '{{ var("lookback_minutes") }} minutes'{{ ag2_or_changed(column) }})
+        ({{ column }} >= {{ look_back(high_water_mark('last_landed_at')) }}{{ ag2_or_changed(column) }})
     {% else %}
         true
     {% endif %}
