@@ -536,6 +536,11 @@ def _print_cycle(report: CycleReport) -> None:
         soft_wrap=True,
     )
     console.print(f"    {_freshness_line(result)}", soft_wrap=True)
+    slowest = sorted((n for n in result.nodes if n.seconds), key=lambda n: -n.seconds)[:6]
+    if slowest:
+        console.print(
+            "    slowest: " + ", ".join(f"{n.name} {n.seconds:.1f} s" for n in slowest), soft_wrap=True
+        )
 
 
 def _built(result: TransformResult) -> str:
