@@ -300,8 +300,8 @@ def run_one(client: str, events: list, args: argparse.Namespace) -> dict[str, ob
         )
         print(
             f"[{client}] freshness metric: {len(observed.metric_checks)} scrapes; {len(ahead)} ahead of the"
-            f" newest event published, {len(stale)} behind the newest call end seen in the facts by more than the"
-            f" slowest build ({slowest_build:.1f} s); age time()-metric {percentiles(metric_age)};"
+            f" newest event published, {len(stale)} behind the newest call end seen in the facts by more"
+            f" than the slowest build ({slowest_build:.1f} s); age time()-metric {percentiles(metric_age)};"
             f" age of the newest call end seen {percentiles(own_age)}"
         )
         print(f"[{client}] peak memory of `infomart run`: {memory:,.0f} MB")
