@@ -14,7 +14,6 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -22,13 +21,12 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_transform import START, land, write  # noqa: E402
+from benchmarks.bench_transform import land, simulate_days, write  # noqa: E402
 from export.job import run_export  # noqa: E402
 from infomart import embedded  # noqa: E402
 from infomart.objectstore import LocalObjectStore, S3ObjectStore  # noqa: E402
 from infomart.settings import Settings  # noqa: E402
 from pipeline.transform import transform  # noqa: E402
-from simulator import SimulationConfig, simulate  # noqa: E402
 from tests.helpers import moto_s3  # noqa: E402
 
 
@@ -40,14 +38,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="imtexport-", dir="/tmp"))
     dsn = embedded.start_embedded_postgres(tmp / "pg", "export")
     try:
-        deliveries, day = [], 0
-        while len(deliveries) < args.events:
-            config = SimulationConfig(
-                seed=7 + day, agents=args.agents, duration_hours=24, start=START + timedelta(days=day)
-            )
-            deliveries += simulate(config).deliveries
-            day += 1
-        deliveries = deliveries[: args.events]
+        deliveries, _ = simulate_days(args.events, args.agents, seed=7)
         settings = Settings(pg_dsn=dsn, home=tmp / "home", metrics_port=0, lookback_minutes=0)
         write(deliveries, tmp / "archives")
         land(settings, tmp / "archives")

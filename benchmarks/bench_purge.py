@@ -31,13 +31,12 @@ from psycopg import sql
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_transform import START, land, write  # noqa: E402
+from benchmarks.bench_transform import START, land, simulate_days, write  # noqa: E402
 from infomart import embedded  # noqa: E402
 from infomart.settings import Settings  # noqa: E402
 from ingest.landing import ensure_raw_schema  # noqa: E402
 from pipeline.maintain import RAW_EVENT_TABLES, Purged, maintain, partitions  # noqa: E402
 from pipeline.transform import transform  # noqa: E402
-from simulator import SimulationConfig, simulate  # noqa: E402
 
 PARTITIONED = {
     **{table: "event_ts" for table in RAW_EVENT_TABLES if table != "raw.gca_cfg"},
@@ -91,14 +90,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="imtpurge-", dir="/tmp"))
     dsn = embedded.start_embedded_postgres(tmp / "pg", "purge")
     try:
-        deliveries, day = [], 0
-        while len(deliveries) < args.events:
-            config = SimulationConfig(
-                seed=11 + day, agents=args.agents, duration_hours=24, start=START + timedelta(days=day)
-            )
-            deliveries += simulate(config).deliveries
-            day += 1
-        deliveries = deliveries[: args.events]
+        deliveries, day = simulate_days(args.events, args.agents, seed=11)
         print(f"{len(deliveries):,} events over {day} simulated days from {START:%Y-%m-%d}", flush=True)
         settings = Settings(pg_dsn=dsn, home=tmp / "home", metrics_port=0, lookback_minutes=0)
         with psycopg.connect(dsn, autocommit=True) as conn:

@@ -49,6 +49,19 @@ from simulator import SimulationConfig, simulate  # noqa: E402
 START = datetime(2026, 1, 5, tzinfo=UTC)
 
 
+def simulate_days(events: int, agents: int, seed: int):  # type: ignore[no-untyped-def]
+    """Whole simulated days from START until ``events`` events (the last day cut there):
+    (the deliveries, the number of days)."""
+    deliveries, day = [], 0
+    while len(deliveries) < events:
+        config = SimulationConfig(
+            seed=seed + day, agents=agents, duration_hours=24, start=START + timedelta(days=day)
+        )
+        deliveries += simulate(config).deliveries
+        day += 1
+    return deliveries[:events], day
+
+
 def write(deliveries, folder: Path) -> None:  # type: ignore[no-untyped-def]
     folder.mkdir(parents=True)
     handles = {t: open(folder / f"{t}.ndjson", "wb") for t in LOGICAL_TOPICS}  # noqa: SIM115
