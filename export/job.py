@@ -96,6 +96,9 @@ def _tables(conn: psycopg.Connection, aggregates: bool) -> list[tuple[str, tuple
         "select c.table_name, c.column_name, c.data_type from information_schema.columns as c"
         " join information_schema.tables as t using (table_schema, table_name)"
         " where c.table_schema = %s and (t.table_type = 'BASE TABLE' or (%s and t.table_name like 'ag2%%'))"
+        # a day partition's rows are its table's (macros/partitions.sql)
+        " and not (select relispartition from pg_class where oid = format('%%I.%%I', c.table_schema,"
+        " c.table_name)::regclass)"
         " order by c.table_name, c.ordinal_position",
         (SCHEMA, aggregates),
     ).fetchall()

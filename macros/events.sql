@@ -15,7 +15,7 @@
 {% macro landed_window(source_name) -%}
     {{ source('events', source_name) }}
     {% if is_incremental() %}
-        where landed_at >= {{ look_back(high_water_mark('landed_at')) }}
+        where {{ landed_since('landed_at', high_water_mark('landed_at')) }}
     {% endif %}
 {%- endmacro %}
 
@@ -69,7 +69,7 @@
     where
         source_table = '{{ source_name }}'
         {% if is_incremental() %}
-            and landed_at >= {{ look_back(high_water_mark('landed_at')) }}
+            and {{ landed_since('landed_at', high_water_mark('landed_at')) }}  -- noqa: LT02
         {% endif %};
     insert into {{ discards }} (
         source_table, event_id, event_type, discard_reason, payload, landed_at,

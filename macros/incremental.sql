@@ -78,9 +78,9 @@
         union
         select {{ key_list }} from {{ source }}
     );
-    {%- if config.get('partition_by') %}
+    {% if config.get('partition_by') %}
     {{ ensure_day_partitions(target, source, config.get('partition_by')) }};
-    {%- endif %}
+    {% endif %}
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
 {%- endmacro %}

@@ -29,7 +29,7 @@
     incremental model's own high-water mark (everything on a full build). -#}
 {% macro since_watermark(watermark_column, this_column='last_landed_at') -%}
     {% if is_incremental() %}
-        {{ watermark_column }} >= {{ look_back(high_water_mark(this_column)) }}
+        {{ landed_since(watermark_column, high_water_mark(this_column)) }}
     {% else %}
         true
     {% endif %}
@@ -40,19 +40,21 @@
     cannot see its value, guesses that a third of the history is new, and hash-joins whole
     tables; with the literal it reads the landed_at histogram and uses the indexes, so a cycle
     costs what its new rows cost. The model's pre-hooks render the same value. -#}
-{#- The start of an incremental model's look-back window from its high-water mark `mark`. Rows
-    land with their transaction's start as landed_at, so a row committed after the model's last
-    build can carry a landed_at below the mark. The transform records, with each model it built,
-    a floor measured before the build (ctl.ctl_model_build.landed_floor: the start of the oldest
-    transaction then open that had written, else the clock): every row that build could not see
-    landed at or after it. The window starts at the lower of mark and floor; a model without a
-    recorded floor (dbt run on its own) looks back `lookback_minutes` from its mark instead. -#}
-{% macro look_back(mark) -%}
+{#- The look-back condition of an incremental model: `column` (a landing time) after its
+    high-water mark `mark` (`strict`) or at it. Rows land with their transaction's start as
+    landed_at, so a row committed after the model's last build can carry a landed_at below the
+    mark. The transform records, with each model it built, a floor measured before the build
+    (ctl.ctl_model_build.landed_floor: the start of the oldest transaction then open that had
+    written, else the clock): every row that build could not see landed at or after it, and is
+    taken too. A model without a recorded floor (dbt run on its own, or a transform role that may
+    not see other roles' transactions) looks back `lookback_minutes` from its mark instead. -#}
+{% macro landed_since(column, mark, strict=false) -%}
     {%- set floor = landed_floor() -%}
+    {%- set after = '>' if strict else '>=' -%}
     {%- if floor is not none -%}
-        least({{ mark }}, {{ floor }})
+        ({{ column }} {{ after }} {{ mark }} or {{ column }} >= {{ floor }})
     {%- else -%}
-        {{ mark }} - interval '{{ var("lookback_minutes") }} minutes'
+        {{ column }} {{ after }} {{ mark }} - interval '{{ var("lookback_minutes") }} minutes'
     {%- endif -%}
 {%- endmacro %}
 

@@ -25,7 +25,7 @@
     (everything on a full build). -#}
 {% macro since_landing_mark(landed_column) -%}
     {% if is_incremental() %}
-        {{ landed_column }} >= {{ look_back(landing_mark()) }}
+        {{ landed_since(landed_column, landing_mark()) }}
     {% else %}
         true
     {% endif %}

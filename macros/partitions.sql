@@ -52,15 +52,16 @@
     create temporary table {{ rows }} on commit drop as (
         {{ sql }}
     );
-    create table {{ relation }}
     {%- if contract_config.enforced %}
-        {{ get_assert_columns_equivalent(sql) }}
-        {{ get_table_columns_and_constraints() }}
+        {%- set checked = get_assert_columns_equivalent(sql) %}
+        {%- set definition = get_table_columns_and_constraints() %}
         {%- set columns = adapter.dispatch('get_column_names', 'dbt')() %}
     {%- else %}
-        (like {{ rows }})
+        {%- set checked = '' %}
+        {%- set definition = '(like ' ~ rows ~ ')' %}
         {%- set columns = '*' %}
     {%- endif %}
+    create table {{ relation }} {{ checked }} {{ definition }}
     partition by range ({{ partition_by }});
     {{ ensure_day_partitions(relation, rows, partition_by) }};
     insert into {{ relation }} {% if columns != '*' %}({{ columns }}){% endif %}

@@ -235,7 +235,7 @@ def record_model_builds(
     dsn: str, audit_key: int, models: list[str], landed_floor: datetime | None = None
 ) -> None:
     """The models a build (audit key) built successfully: their last built audit key, and the
-    landing floor measured before the build (macros/keys_and_time.sql look_back), in
+    landing floor measured before the build (macros/keys_and_time.sql landed_since), in
     ctl.ctl_model_build (made by dbt's on-run-start, macros/control.sql: the models read it)."""
     if not models:
         return

@@ -180,7 +180,7 @@ def run_dbt(
     landed_floor = None
     if audit_key is not None:
         env["PGOPTIONS"] = control.audit_pgoptions(audit_key, os.environ.get("PGOPTIONS"))
-        # every row this build cannot see lands at or after this (macros/keys_and_time.sql look_back)
+        # every row this build cannot see lands at or after this (macros/keys_and_time.sql landed_since)
         landed_floor = freshness.landed_floor(dsn)
     with dbt_environment(env):
         res = dbtRunner(manifest=manifest, callbacks=[callback]).invoke(full_args)  # type: ignore[arg-type]

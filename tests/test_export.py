@@ -114,6 +114,8 @@ def columns_of(dsn: str) -> dict[str, tuple[Column, ...]]:
             "select c.table_name, c.column_name, c.data_type from information_schema.columns as c"
             " join information_schema.tables as t using (table_schema, table_name)"
             " where c.table_schema = 'infomart' and t.table_type = 'BASE TABLE'"
+            " and not (select relispartition from pg_class where oid = format('%I.%I', c.table_schema,"
+            " c.table_name)::regclass)"
             " and c.table_name not like 'dq\\_%%' and c.table_name not like 'ag2%%'"
             " order by c.table_name, c.ordinal_position"
         ).fetchall()

@@ -229,8 +229,7 @@ def test_a_consumer_group_shares_the_partitions_and_a_killed_member_loses_and_do
     settings.home.mkdir(parents=True, exist_ok=True)
     logs = [settings.home / f"member{i}.log" for i in range(2)]
     members = [
-        subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.DEVNULL)
-        for log in logs
+        subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.DEVNULL) for log in logs
     ]
     try:
         deadline = time.monotonic() + 120  # both joined and landing

@@ -43,7 +43,7 @@
     both). On a full build every row. -#}
 {% macro ag2_since(column) -%}
     {% if is_incremental() %}
-        ({{ column }} >= {{ look_back(high_water_mark('last_landed_at')) }}{{ ag2_or_changed(column) }})
+        ({{ landed_since(column, high_water_mark('last_landed_at'), strict=true) }}{{ ag2_or_changed(column) }})
     {% else %}
         true
     {% endif %}
