@@ -116,16 +116,28 @@ def fresher_sources(current_path: Path, previous_path: Path) -> list[str]:
     return fresher
 
 
+#: the database's clock, the start of its oldest open transaction that has written, and whether
+#: this role sees other roles' transactions (superuser or pg_read_all_stats)
+_OPEN_WRITERS = (
+    "select clock_timestamp(), (select min(xact_start) from pg_stat_activity"
+    " where datname = current_database() and backend_xid is not null"
+    " and pid <> pg_backend_pid()),"
+    " (select rolsuper from pg_roles where rolname = current_user)"
+    " or pg_has_role(current_user, 'pg_read_all_stats', 'usage')"
+)
+
+
+def _open_writers(dsn: str) -> tuple[datetime, datetime | None, bool]:
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+        row = conn.execute(_OPEN_WRITERS).fetchone()
+    assert row is not None
+    return row[0], row[1], bool(row[2])
+
+
 def open_write_transactions(dsn: str) -> tuple[datetime, datetime | None]:
     """The database's clock now, and the start of its oldest open transaction that has written."""
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
-        row = conn.execute(
-            "select clock_timestamp(), (select min(xact_start) from pg_stat_activity"
-            " where datname = current_database() and backend_xid is not null"
-            " and pid <> pg_backend_pid())"
-        ).fetchone()
-    assert row is not None
-    return row[0], row[1]
+    clock, oldest_open, _ = _open_writers(dsn)
+    return clock, oldest_open
 
 
 def landed_floor(dsn: str) -> datetime | None:
@@ -133,16 +145,7 @@ def landed_floor(dsn: str) -> datetime | None:
     transaction that has written, else the database's clock. None when this role may not see
     other roles' transactions (no pg_read_all_stats): the models then look back
     ``lookback_minutes`` instead."""
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
-        row = conn.execute(
-            "select clock_timestamp(), (select min(xact_start) from pg_stat_activity"
-            " where datname = current_database() and backend_xid is not null"
-            " and pid <> pg_backend_pid()),"
-            " (select rolsuper from pg_roles where rolname = current_user)"
-            " or pg_has_role(current_user, 'pg_read_all_stats', 'usage')"
-        ).fetchone()
-    assert row is not None
-    clock, oldest_open, sees_all = row
+    clock, oldest_open, sees_all = _open_writers(dsn)
     if not sees_all:
         return None
     return clock if oldest_open is None else min(clock, oldest_open)
