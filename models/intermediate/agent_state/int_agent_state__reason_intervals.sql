@@ -1,5 +1,4 @@
-{{ agent_state_session_config("ref('int_agent_state__sessions')", 'session_start_ts',
-    [{'columns': ['agent_id', 'media', 'session_start_ts']}]) }}
+{{ agent_state_run_config() }}
 
 {#- NotReady and AfterCallWork intervals with their reason (MEASURES.md
     SM_RES_STATE_REASON_FACT): maximal runs of one (workmode, reason_code) pair inside a
@@ -9,17 +8,18 @@
     lasts until the next state event that changes the pair, or the session's end (null while
     the session is open). Resource state: AfterCallWork for workmode AfterCallWork, else
     NotReady. A session of zero length keeps its zero-length login run.
-    Incremental like int_agent_state__state_intervals: the sessions from the pair's recompute
-    instant on are rebuilt; the touched keys are the pair's old sessions from there on, so a
-    rebuilt session without any run (its login instant's last event is a Ready) loses its old
-    rows. -#}
+    Incremental per run like int_agent_state__state_intervals: each touched pair is rebuilt from
+    T, the start of its latest run (a row) that starts before its earliest new item. A run
+    starts at a state event or a login, and nothing before T changed, so the inputs from T on
+    rebuild it and the later runs (and a rebuilt session without any run, its login instant's
+    last event a Ready, loses its old rows: they are touched). -#}
 
 -- depends_on: {{ ref('int_agent_state__events') }}
 -- depends_on: {{ ref('int_agent_state__busy_intervals') }}
 -- depends_on: {{ ref('int_agent_state__sessions') }}
 
-{%- set recompute_floor = agent_state_recompute_floor(
-    ref('int_agent_state__sessions'), 'media', 'session_start_ts'
+{%- set floors = agent_state_recompute_floors(
+    agent_state_run_window(ref('int_agent_state__sessions'), 'media', 'session_start_ts')
 ) %}
 
 with
@@ -30,10 +30,15 @@ sessions as (
         sessions.media,
         sessions.start_ts as session_start_ts,
         sessions.end_ts as session_end_ts,
-        sessions.last_landed_at
+        sessions.last_landed_at as session_landed_at,
+        {% if is_incremental() -%}
+            recompute_window.recompute_from_ts
+        {%- else -%}
+            cast('-infinity' as timestamptz) as recompute_from_ts
+        {%- endif %}
     from {{ ref('int_agent_state__sessions') }} as sessions
     {% if is_incremental() %}
-        {{ join_recompute_window('sessions', 'start_ts', recompute_floor) }}
+        {{ join_recompute_window('sessions', 'start_ts', floors['sessions'], 'session_from_ts') }}
     {% endif %}
 ),
 
@@ -45,13 +50,14 @@ state_events as (
         events.state_event = 'ready' as is_ready,
         case when events.state_event = 'login' then 'AuxWork' else events.workmode end as workmode,
         events.reason_code,
+        events.landed_at,
         row_number() over (
             partition by events.agent_id, events.media, events.event_ts
             order by events.seq desc, events.event_id desc
         ) as rank_in_instant
     from {{ ref('int_agent_state__events') }} as events
     {% if is_incremental() %}
-        {{ join_recompute_window('events', 'event_ts', recompute_floor) }}
+        {{ join_recompute_window('events', 'event_ts', floors['rows']) }}
     {% endif %}
     where events.state_event in ('login', 'ready', 'not_ready')
 ),
@@ -64,7 +70,9 @@ timeline_items as (
         session_start_ts as session_marker_ts,
         cast(null as boolean) as is_ready,
         cast(null as text) as workmode,
-        cast(null as text) as reason_code
+        cast(null as text) as reason_code,
+        {#- a zero-length session's only item (its login is at its end, so outside it) #}
+        case when session_end_ts = session_start_ts then session_landed_at end as landed_at
     from sessions
     union all
     select
@@ -74,7 +82,8 @@ timeline_items as (
         cast(null as timestamptz) as session_marker_ts,
         is_ready,
         workmode,
-        reason_code
+        reason_code,
+        landed_at
     from state_events
     where rank_in_instant = 1
 ),
@@ -89,6 +98,7 @@ assigned_items as (
         is_ready,
         workmode,
         reason_code,
+        landed_at,
         max(session_marker_ts) over (partition by agent_id, media order by item_ts) as session_start_ts
     from timeline_items
 ),
@@ -100,11 +110,11 @@ instants as (
         assigned_items.media,
         assigned_items.session_start_ts,
         sessions.session_end_ts,
-        sessions.last_landed_at,
         assigned_items.item_ts,
         coalesce(bool_or(assigned_items.is_ready), false) as is_ready,
         coalesce(max(assigned_items.workmode), 'AuxWork') as workmode,
-        max(assigned_items.reason_code) as reason_code
+        max(assigned_items.reason_code) as reason_code,
+        max(assigned_items.landed_at) as landed_at
     from assigned_items
     inner join sessions
         on
@@ -112,15 +122,18 @@ instants as (
             and assigned_items.media = sessions.media
             and assigned_items.session_start_ts = sessions.session_start_ts
     where
-        sessions.session_end_ts is null
-        or assigned_items.item_ts < sessions.session_end_ts
-        or assigned_items.session_marker_ts is not null
+        {#- the items before T (a session's start) only assign the later ones to their session #}
+        assigned_items.item_ts >= sessions.recompute_from_ts
+        and (
+            sessions.session_end_ts is null
+            or assigned_items.item_ts < sessions.session_end_ts
+            or assigned_items.session_marker_ts is not null
+        )
     group by
         assigned_items.agent_id,
         assigned_items.media,
         assigned_items.session_start_ts,
         sessions.session_end_ts,
-        sessions.last_landed_at,
         assigned_items.item_ts
 ),
 
@@ -130,11 +143,11 @@ previous_instants as (
         media,
         session_start_ts,
         session_end_ts,
-        last_landed_at,
         item_ts,
         is_ready,
         workmode,
         reason_code,
+        landed_at,
         lag(is_ready) over session_order as previous_is_ready,
         lag(workmode) over session_order as previous_workmode,
         lag(reason_code) over session_order as previous_reason_code
@@ -148,11 +161,11 @@ run_starts as (
         media,
         session_start_ts,
         session_end_ts,
-        last_landed_at,
         item_ts,
         is_ready,
         workmode,
         reason_code,
+        landed_at,
         case
             when
                 previous_is_ready is null
@@ -165,23 +178,63 @@ run_starts as (
     from previous_instants
 ),
 
-runs as (
+numbered_instants as (
     select
         agent_id,
         media,
         session_start_ts,
         session_end_ts,
-        last_landed_at,
-        item_ts as start_ts,
+        item_ts,
         is_ready,
         workmode,
         reason_code,
-        coalesce(
-            lead(item_ts) over (partition by agent_id, media, session_start_ts order by item_ts),
-            session_end_ts
-        ) as end_ts
+        landed_at,
+        is_run_start,
+        sum(is_run_start) over (
+            partition by agent_id, media, session_start_ts order by item_ts
+        ) as run_number
     from run_starts
-    where is_run_start = 1
+),
+
+{# a run's landing, last_landed_at, is the latest of its instants' (the same whichever run start
+    a rebuild begins at) #}
+run_landings as (
+    select
+        agent_id,
+        media,
+        session_start_ts,
+        run_number,
+        max(landed_at) as last_landed_at
+    from numbered_instants
+    group by agent_id, media, session_start_ts, run_number
+),
+
+runs as (
+    select
+        numbered_instants.agent_id,
+        numbered_instants.media,
+        numbered_instants.session_start_ts,
+        numbered_instants.session_end_ts,
+        run_landings.last_landed_at,
+        numbered_instants.item_ts as start_ts,
+        numbered_instants.is_ready,
+        numbered_instants.workmode,
+        numbered_instants.reason_code,
+        coalesce(
+            lead(numbered_instants.item_ts) over (
+                partition by numbered_instants.agent_id, numbered_instants.media, numbered_instants.session_start_ts
+                order by numbered_instants.item_ts
+            ),
+            numbered_instants.session_end_ts
+        ) as end_ts
+    from numbered_instants
+    inner join run_landings
+        on
+            numbered_instants.agent_id = run_landings.agent_id
+            and numbered_instants.media = run_landings.media
+            and numbered_instants.session_start_ts = run_landings.session_start_ts
+            and numbered_instants.run_number = run_landings.run_number
+    where numbered_instants.is_run_start = 1
 ),
 
 reason_runs as (

@@ -1,4 +1,4 @@
-{{ agent_state_session_config('this', 'start_ts') }}
+{{ agent_state_session_config() }}
 
 {#- One row per login session of an agent on a media: login -> the first logout after it.
     A session with no logout ends at the agent's next login on the same media, unless the
@@ -12,8 +12,8 @@
     state event or busy interval (landed since the high-water mark) can only change the
     session it falls in and the later ones, so each touched pair is recomputed from the start
     of the latest session that starts before its earliest new item (from its open session
-    too: a later "now" may time it out), reading only the inputs from that instant on. The
-    touched keys are the pair's old sessions from that instant on. -#}
+    too once a later "now" may time it out: inactive for the timeout), reading only the inputs
+    from that instant on. The touched keys are the pair's old sessions from that instant on. -#}
 
 {%- set recompute_floor = agent_state_recompute_floor(
     this, 'media', 'start_ts'
@@ -21,19 +21,8 @@
 
 with
 
-latest_event_ts as (
-    select max(event_ts) as event_ts from {{ ref('stg_events__voice_agentstate') }}
-    union all
-    select max(event_ts) as event_ts from {{ ref('stg_events__digital_agentstate') }}
-    union all
-    select max(event_ts) as event_ts from {{ ref('stg_events__voice_callthread') }}
-    union all
-    select max(event_ts) as event_ts from {{ ref('stg_events__digital_itx') }}
-),
-
 horizon as (
-    select max(event_ts) as now_ts
-    from latest_event_ts
+    {{ agent_activity_horizon() }}
 ),
 
 state_events as (

@@ -1,17 +1,17 @@
 {{
     config(
-        unique_key='sm_res_session_fact_key',
+        unique_key='sm_res_state_fact_key',
         incremental_strategy='touched_keys',
         partition_by='start_ts',
         pre_hook=[
-            "{{ save_recompute_window(agent_state_recompute_window(ref('int_agent_state__sessions'), 'media_name', 'session_start_ts')) }}",
-            "{{ save_touched_keys(agent_state_touched_keys(['sm_res_session_fact_key'], 'media_name', 'session_start_ts')) }}",
+            "{{ save_recompute_window(agent_state_run_window(ref('int_agent_state__sessions'), 'media_name', 'session_start_ts')) }}",
+            "{{ save_touched_keys(agent_state_touched_keys(['sm_res_state_fact_key'], 'media_name', 'start_ts')) }}",
         ],
         indexes=[
             {'columns': ['sm_res_state_fact_key', 'start_ts'], 'unique': True},
             {'columns': ['start_ts']},
             {'columns': ['resource_key', 'start_ts']},
-            {'columns': ['agent_id', 'media_name', 'session_start_ts']},
+            {'columns': ['agent_id', 'media_name', 'start_ts']},
             {'columns': ['last_landed_at']},
             {'columns': ['sm_res_session_fact_key']},
         ],
@@ -25,9 +25,9 @@
 
 {#- SM_RES_STATE_FACT (GIM): the agent's displayed state per media, maximal runs tiling each
     session (priority AfterCallWork > NotReady > Busy > Ready), from
-    int_agent_state__state_intervals. Incremental like SM_RES_SESSION_FACT: the sessions from
-    the pair's recompute instant on are rebuilt; the touched keys are the sessions of the old
-    rows from there on. -#}
+    int_agent_state__state_intervals. Incremental per run like the intervals
+    (agent_state_run_window): each touched pair's rows from the start of its latest row that
+    starts before its earliest new item are rebuilt; those are the touched keys. -#}
 
 {%- set start_ms = "cast(extract(epoch from intervals.start_ts) * 1000 as bigint)" %}
 {%- set session_start_ms = "cast(extract(epoch from intervals.session_start_ts) * 1000 as bigint)" %}
@@ -36,8 +36,8 @@
 -- depends_on: {{ ref('int_agent_state__busy_intervals') }}
 -- depends_on: {{ ref('int_agent_state__sessions') }}
 
-{%- set recompute_floor = agent_state_recompute_floor(
-    ref('int_agent_state__sessions'), 'media_name', 'session_start_ts'
+{%- set floors = agent_state_recompute_floors(
+    agent_state_run_window(ref('int_agent_state__sessions'), 'media_name', 'session_start_ts')
 ) %}
 
 with
@@ -46,7 +46,7 @@ intervals as (
     select intervals.*
     from {{ ref('int_agent_state__state_intervals') }} as intervals
     {% if is_incremental() %}
-        {{ join_recompute_window('intervals', 'session_start_ts', recompute_floor) }}
+        {{ join_recompute_window('intervals', 'start_ts', floors['rows']) }}
     {% endif %}
 ),
 
