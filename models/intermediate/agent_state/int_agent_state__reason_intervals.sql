@@ -198,43 +198,40 @@ numbered_instants as (
 
 {# a run's landing, last_landed_at, is the latest of its instants' (the same whichever run start
     a rebuild begins at) #}
-run_landings as (
+landed_instants as (
     select
         agent_id,
         media,
         session_start_ts,
-        run_number,
-        max(landed_at) as last_landed_at
+        session_end_ts,
+        item_ts,
+        is_ready,
+        workmode,
+        reason_code,
+        is_run_start,
+        max(landed_at) over (
+            partition by agent_id, media, session_start_ts, run_number
+        ) as last_landed_at
     from numbered_instants
-    group by agent_id, media, session_start_ts, run_number
 ),
 
 runs as (
     select
-        numbered_instants.agent_id,
-        numbered_instants.media,
-        numbered_instants.session_start_ts,
-        numbered_instants.session_end_ts,
-        run_landings.last_landed_at,
-        numbered_instants.item_ts as start_ts,
-        numbered_instants.is_ready,
-        numbered_instants.workmode,
-        numbered_instants.reason_code,
+        agent_id,
+        media,
+        session_start_ts,
+        session_end_ts,
+        last_landed_at,
+        item_ts as start_ts,
+        is_ready,
+        workmode,
+        reason_code,
         coalesce(
-            lead(numbered_instants.item_ts) over (
-                partition by numbered_instants.agent_id, numbered_instants.media, numbered_instants.session_start_ts
-                order by numbered_instants.item_ts
-            ),
-            numbered_instants.session_end_ts
+            lead(item_ts) over (partition by agent_id, media, session_start_ts order by item_ts),
+            session_end_ts
         ) as end_ts
-    from numbered_instants
-    inner join run_landings
-        on
-            numbered_instants.agent_id = run_landings.agent_id
-            and numbered_instants.media = run_landings.media
-            and numbered_instants.session_start_ts = run_landings.session_start_ts
-            and numbered_instants.run_number = run_landings.run_number
-    where numbered_instants.is_run_start = 1
+    from landed_instants
+    where is_run_start = 1
 ),
 
 reason_runs as (
