@@ -112,8 +112,8 @@
 
 {#- Threads (media_server_root_ixn_id) whose interaction_resource_fact rows may change: threads
     with new parties (and the old roots of calls whose thread became known), threads of the
-    parties in an after-call work window (a party that gained or lost after-call work), and
-    threads using a renamed name. -#}
+    parties in an after-call work window (a party that gained or lost after-call work),
+    threads using a renamed name, and digital interactions whose offers landed. -#}
 {% macro threads_touched_for_resource_facts() -%}
     select root_id as media_server_root_ixn_id
     from ({{ threads_with_new_parties() }}) as new_parties
@@ -127,11 +127,16 @@
     union
     select renamed_calls.root_id as media_server_root_ixn_id
     from ({{ calls_with_renamed_names() }}) as renamed_calls
+    union
+    select offers.itx_id as media_server_root_ixn_id
+    from {{ ref('int_digital__offers') }} as offers
+    where {{ since_watermark('offers.last_landed_at') }}
 {%- endmacro %}
 
 {#- Calls (media_server_ixn_id) whose mediation_segment_fact rows may change: calls with new
-    parties, calls using a renamed name, and calls with a segment of a queue whose thresholds
-    (int_config__queue_thresholds) landed since, from the new version's start on. -#}
+    parties, calls using a renamed name, digital interactions whose queue stays landed, and
+    calls with a segment of a queue whose thresholds (int_config__queue_thresholds) landed
+    since, from the new version's start on. -#}
 {% macro calls_touched_for_segments() -%}
     select call_id as media_server_ixn_id
     from {{ ref('int_voice__parties') }}
@@ -139,6 +144,10 @@
     union
     select renamed_calls.call_id as media_server_ixn_id
     from ({{ calls_with_renamed_names() }}) as renamed_calls
+    union
+    select stays.itx_id as media_server_ixn_id
+    from {{ ref('int_digital__queue_stays') }} as stays
+    where {{ since_watermark('stays.last_landed_at') }}
     union
     select segments.media_server_ixn_id
     from {{ this }} as segments

@@ -54,6 +54,7 @@ FACTS = {
     "sm_res_session_fact": "start_ts",
     "sm_res_state_fact": "start_ts",
     "sm_res_state_reason_fact": "start_ts",
+    "sm_media_neutral_state_fact": "start_ts",
 }
 CFG_FACTS = {"resource_group_fact": "end_ts", "resource_skill_fact": "end_ts"}
 DATE_TIME_MIN_DAYS_AHEAD = 183

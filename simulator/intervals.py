@@ -523,7 +523,7 @@ def offer_row(o: Offer, first_transfer: int | None) -> dict[str, Any] | None:
         elif itx.reason == "Abandoned":
             result, reason = "Abandoned", "AbandonedWhileRinging"
         else:
-            result, reason = "Unknown", str(o.end_kind)
+            result = "Cleared"  # the interaction completed (Expired, Cancelled) while offered
     return {
         "resource_role": role,
         "technical_result": result,

@@ -137,12 +137,13 @@ from .intervals import (
     agent_state_interval_rows,
     digital_handlings,
     digital_stays,
+    offer_row,
     queue_interval_rows,
     voice_handling,
     voice_stay,
     wait_distribution_rows,
 )
-from .model import Agent, Offer, Party, Session
+from .model import Agent, Itx, Offer, Party, Session
 from .timefmt import ts_opt, ts_str
 
 if TYPE_CHECKING:
@@ -156,7 +157,11 @@ LEDGER_FILES: tuple[str, ...] = (
     "agent_states",
     "agent_state_reasons",
     "digital",
+    "digital_offers",
+    "digital_segments",
     "outbound",
+    "contact_attempts",
+    "campaign_group_sessions",
     "anomalies",
     "queue_intervals",
     "queue_abn_intervals",
@@ -177,7 +182,11 @@ class Ledger:
     agent_states: list[dict[str, Any]] = field(default_factory=list)
     agent_state_reasons: list[dict[str, Any]] = field(default_factory=list)
     digital: list[dict[str, Any]] = field(default_factory=list)
+    digital_offers: list[dict[str, Any]] = field(default_factory=list)
+    digital_segments: list[dict[str, Any]] = field(default_factory=list)
     outbound: list[dict[str, Any]] = field(default_factory=list)
+    contact_attempts: list[dict[str, Any]] = field(default_factory=list)
+    campaign_group_sessions: list[dict[str, Any]] = field(default_factory=list)
     anomalies: list[dict[str, Any]] = field(default_factory=list)
     queue_intervals: list[dict[str, Any]] = field(default_factory=list)
     queue_abn_intervals: list[dict[str, Any]] = field(default_factory=list)
@@ -440,13 +449,13 @@ def _in_session(busy: list[tuple[int, int | None]], s: Session) -> list[tuple[in
 
 
 def _agent_rows(led: Ledger, a: Agent, spans: list[Span]) -> None:
-    per_media: list[tuple[str, list[Session], list[tuple[int, int | None]]]] = [
-        ("voice", a.sessions, _busy_voice(a))
+    per_media: list[tuple[str, int, list[Session], list[tuple[int, int | None]]]] = [
+        ("voice", 1, a.sessions, _busy_voice(a))
     ]
     for m in sorted(a.media):
         ms = a.media[m]
-        per_media.append((m, ms.sessions, _busy_offers(ms.offers)))
-    for media, sessions, busy in per_media:
+        per_media.append((m, ms.capacity, ms.sessions, _busy_offers(ms.offers)))
+    for media, capacity, sessions, busy in per_media:
         for s in sessions:
             spans.append((a.agent_id, media, "active_time_ms", s.start, s.end))
             led.agent_sessions.append(
@@ -457,6 +466,7 @@ def _agent_rows(led: Ledger, a: Agent, spans: list[Span]) -> None:
                     "end_ts": ts_opt(s.end),
                     "duration_ms": None if s.end is None else s.end - s.start,
                     "ended_by": s.ended_by,
+                    "capacity": capacity,
                 }
             )
             for st, b, e in state_runs(s, _in_session(busy, s)):
@@ -485,6 +495,123 @@ def _agent_rows(led: Ledger, a: Agent, spans: list[Span]) -> None:
                         "duration_ms": None if e is None else e - b,
                     }
                 )
+
+
+# ---------------------------------------------------------------------- digital facts
+def digital_offer_rows(itx: Itx) -> list[dict[str, Any]]:
+    """The IRF rows of a digital interaction's ended offers (MEASURES.md "Digital interactions"),
+    from the simulation's offers and stays: the queue it was offered from (the stay that began
+    last before the offer) and QUEUE_MS, the duration of the stay that ended at its Accepted."""
+    transfers = [o.end for o in itx.offers if o.end_kind == "Transferred" and o.end is not None]
+    first_transfer = min(transfers) if transfers else None
+    out = []
+    for o in itx.offers:
+        row = offer_row(o, first_transfer)
+        if row is None:
+            continue
+        earlier = [stay for stay in itx.stays if stay[1] < o.offered]
+        delivering = [
+            stay
+            for stay in itx.stays
+            if o.outcome == "Accepted" and stay[2] is not None and stay[2] == o.outcome_ts
+        ]
+        out.append(
+            {
+                "itx_id": itx.itx_id,
+                "agent_id": o.agent.agent_id,
+                "media_type": itx.media,
+                "dn_type": None,
+                "start_ts": ts_str(o.offered),
+                "end_ts": ts_opt(o.end),
+                "ring_count": 1,
+                "dial_count": 0,
+                **row,
+                "queue_ms": delivering[0][2] - delivering[0][1] if delivering else 0,
+                "routing_point_ms": 0,
+                "last_vqueue": earlier[-1][0] if earlier else None,
+            }
+        )
+    return out
+
+
+def digital_segment_rows(itx: Itx, in_force: ThresholdsInForce) -> list[dict[str, Any]]:
+    """The MSF rows of a digital interaction's ended stays in a queue: Queued -> the Accepted of
+    an offer made from it (Diverted, target that offer), or -> Completed (Abandoned; Expired or
+    Cancelled: Cleared)."""
+    accepted = {o.outcome_ts: o for o in itx.offers if o.outcome == "Accepted"}
+    out = []
+    for queue, start, end in itx.stays:
+        if end is None:
+            continue
+        target = accepted.get(end)
+        if target is not None:
+            result = "Diverted"
+        elif end == itx.completed and itx.reason == "Abandoned":
+            result = "Abandoned"
+        else:
+            result = "Cleared"
+        duration = end - start
+        out.append(
+            {
+                "itx_id": itx.itx_id,
+                "media_type": itx.media,
+                "queue": queue,
+                "start_ts": ts_str(start),
+                "end_ts": ts_str(end),
+                "duration_ms": duration,
+                "technical_result": result,
+                "short_abandoned": result == "Abandoned"
+                and duration <= in_force.at(queue, start).short_abandon_ms,
+                "target_agent_id": target.agent.agent_id if target is not None else None,
+                "target_offered_ts": ts_str(target.offered) if target is not None else None,
+            }
+        )
+    return out
+
+
+# ---------------------------------------------------------------------- outbound facts
+def contact_attempt_rows(sim: Simulation) -> list[dict[str, Any]]:
+    """CONTACT_ATTEMPT_FACT (MEASURES.md "Outbound campaigns"): one row per dial attempt, from the
+    simulation's records: the dial result, the campaign's dialing mode, the record's disposition
+    on its last attempt (once completed), and the agent party that took an answered call."""
+    modes = {c.name: c.mode for c in sim.outbound.campaigns}
+    out = []
+    for rec in sim.outbound.records:
+        for x in rec.attempts:
+            last = x is rec.attempts[-1]
+            ap = rec.agent_party if last and x.result == "Answered" else None
+            out.append(
+                {
+                    "campaign_id": rec.campaign,
+                    "record_id": rec.record_id,
+                    "chain_id": rec.chain_id,
+                    "contact": rec.contact,
+                    "attempt": x.attempt,
+                    "call_id": x.call_id,
+                    "start_ts": ts_str(x.dialed),
+                    "end_ts": ts_opt(x.result_ts),
+                    "call_result": x.result,
+                    "dialing_mode": modes[rec.campaign],
+                    "record_disposition": rec.disposition if last and rec.completed is not None else None,
+                    "agent_party_id": ap.party_id if ap is not None else None,
+                }
+            )
+    return out
+
+
+def campaign_group_session_rows(sim: Simulation) -> list[dict[str, Any]]:
+    """CAMPAIGN_GROUP_SESSION_FACT: CampaignGroupStarted -> CampaignGroupStopped per campaign."""
+    return [
+        {
+            "campaign_id": c.name,
+            "group": "AG_Outbound",
+            "dialing_mode": c.mode,
+            "start_ts": ts_str(c.started),
+            "end_ts": ts_opt(c.stopped),
+        }
+        for c in sim.outbound.campaigns
+        if c.started is not None
+    ]
 
 
 # ---------------------------------------------------------------------- build
@@ -614,6 +741,9 @@ def build_ledger(
             }
         )
 
+        led.digital_offers.extend(digital_offer_rows(itx))
+        led.digital_segments.extend(digital_segment_rows(itx, in_force))
+
     # outbound
     party_rows = {r["party_id"]: r for r in led.parties}
     for rec in sim.outbound.records:
@@ -648,6 +778,9 @@ def build_ledger(
             }
         )
 
+    led.contact_attempts = contact_attempt_rows(sim)
+    led.campaign_group_sessions = campaign_group_session_rows(sim)
+
     spans: list[Span] = []
     for a in sim.agents.agents:
         _agent_rows(led, a, spans)
@@ -676,6 +809,10 @@ def build_ledger(
     for name in ("agent_sessions", "agent_states", "agent_state_reasons"):
         getattr(led, name).sort(key=lambda r: (r["agent_id"], r["media"], r["start_ts"]))
     led.digital.sort(key=lambda r: (r["start_ts"], r["itx_id"]))
+    led.digital_offers.sort(key=lambda r: (r["start_ts"], r["itx_id"], r["agent_id"]))
+    led.digital_segments.sort(key=lambda r: (r["start_ts"], r["itx_id"]))
     led.outbound.sort(key=lambda r: (r["attempts"][0]["dialed_ts"], r["record_id"]))
+    led.contact_attempts.sort(key=lambda r: (r["start_ts"], r["call_id"]))
+    led.campaign_group_sessions.sort(key=lambda r: (r["campaign_id"], r["start_ts"]))
     led.anomalies.sort(key=lambda r: (r["ts"], r["call_id"]))
     return led

@@ -46,7 +46,7 @@ CALLER_ID = "+18005550199"
 
 
 class Campaign:
-    __slots__ = ("active", "mode", "name", "retries", "stop_at", "t")
+    __slots__ = ("active", "mode", "name", "retries", "started", "stop_at", "stopped", "t")
 
     def __init__(self, name: str, mode: str) -> None:
         self.name = name
@@ -55,6 +55,8 @@ class Campaign:
         self.t = 0
         self.retries: list[Record] = []  # records due for another attempt, oldest first
         self.stop_at = 0
+        self.started: int | None = None  # CampaignGroupStarted / Stopped, for the ledger
+        self.stopped: int | None = None
 
 
 class OutboundModel:
@@ -92,7 +94,7 @@ class OutboundModel:
         return t
 
     def _camp_start(self, c: Campaign) -> None:
-        self._ev(
+        c.started = self._ev(
             c,
             c.name,
             "CampaignGroupStarted",
@@ -102,7 +104,7 @@ class OutboundModel:
         self.loop.after(self._gap(), self._tick, c)
 
     def _camp_stop(self, c: Campaign) -> None:
-        self._ev(
+        c.stopped = self._ev(
             c,
             c.name,
             "CampaignGroupStopped",

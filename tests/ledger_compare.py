@@ -1,4 +1,4 @@
-"""Compare the voice marts and the subhr aggregates to the simulator's ground-truth ledger, row by row.
+"""Compare the marts (voice, digital) and the subhr aggregates to the simulator's ledger, row by row.
 
 Used by the tests; also runnable by hand against any database holding a simulated day:
 ``python -m tests.ledger_compare DSN LEDGER_DIR``.
@@ -76,6 +76,7 @@ def compare_irf(dsn: str, ledger_dir: Path) -> int:
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
             f"select media_server_ixn_id, party_id, {', '.join(cols)} from infomart.interaction_resource_fact"
+            " where media_type_key = 1"
         ).fetchall()
     actual = {(r[0], r[1]): dict(zip(cols, r[2:], strict=True)) for r in rows}
     missing = sorted(set(expected) - set(actual))
@@ -111,7 +112,7 @@ def compare_msf(dsn: str, ledger_dir: Path) -> int:
         rows = conn.execute(
             "select media_server_ixn_id, party_id, queue_name, start_ts, end_ts, mediation_duration_ms,"
             " mediation_duration, technical_result, short_abandoned_flag, target_party_id"
-            " from infomart.mediation_segment_fact"
+            " from infomart.mediation_segment_fact where media_type_key = 1"
         ).fetchall()
     actual = {(r[0], r[1]): r[2:] for r in rows}
     if set(actual) != set(expected):
@@ -137,6 +138,155 @@ def compare_msf(dsn: str, ledger_dir: Path) -> int:
         if got != want:
             raise Mismatch(f"MSF {key}: ledger {want}, mart {got}")
     return len(expected)
+
+
+DIGITAL_MEDIA = "(select media_type_key from infomart.media_type where media_name_code <> 'VOICE')"
+
+
+def compare_digital_irf(dsn: str, ledger_dir: Path) -> int:
+    """Every ended digital IRF row (one per offer) equals the ledger's offer row (digital_offers),
+    keyed by (itx_id, agent_id, START_TS); every ledger row has its IRF row."""
+    expected = {
+        (r["itx_id"], r["agent_id"], r["start_ts"]): r for r in _ledger(ledger_dir, "digital_offers.ndjson")
+    }
+    fields = {k: v for k, v in IRF_FIELDS.items() if k not in ("agent_id", "start_ts")}
+    cols = sorted({c for c, _ in fields.values()} | set(IRF_SECONDS.values()) | {"media_name_code"})
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            f"select irf.media_server_ixn_id, irf.agent_id, irf.start_ts, {', '.join(cols)}"
+            " from infomart.interaction_resource_fact as irf join infomart.media_type using (media_type_key)"
+            f" where irf.media_type_key in {DIGITAL_MEDIA} and irf.end_ts is not null"
+        ).fetchall()
+    actual = {(r[0], r[1], _ts(r[2])): dict(zip(cols, r[3:], strict=True)) for r in rows}
+    _same_keys("digital IRF", expected, actual)
+    for key in sorted(expected):
+        exp, act = expected[key], actual[key]
+        if act["media_name_code"].lower() != exp["media_type"]:
+            raise Mismatch(f"digital IRF {key} media: ledger {exp['media_type']}, mart {act}")
+        for field, (col, _) in fields.items():
+            got = _ts(act[col]) if field.endswith("_ts") else act[col]
+            if got != exp[field]:
+                raise Mismatch(
+                    f"digital IRF {key} {field}: ledger {exp[field]!r}, mart {col}={got!r}"
+                    f"\nledger: {exp}\nmart: {act}"
+                )
+        for field, col in IRF_SECONDS.items():
+            if act[col] != seconds(exp[field]):
+                raise Mismatch(f"digital IRF {key} {col}: ledger {exp[field]} ms, mart {act[col]}: {exp}")
+    return len(expected)
+
+
+def compare_digital_msf(dsn: str, ledger_dir: Path) -> int:
+    """Every ended digital MSF row (one per stay in an interaction queue) equals the ledger's
+    (digital_segments), keyed by (itx_id, START_TS); a Diverted row's target is the IRF row of the
+    offer the ledger names (agent, Offered)."""
+    expected = {(r["itx_id"], r["start_ts"]): r for r in _ledger(ledger_dir, "digital_segments.ndjson")}
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "select msf.media_server_ixn_id, msf.start_ts, lower(mt.media_name_code), msf.queue_name,"
+            " msf.end_ts, msf.mediation_duration_ms, msf.mediation_duration, msf.technical_result,"
+            " msf.short_abandoned_flag, target.agent_id, target.start_ts"
+            " from infomart.mediation_segment_fact as msf"
+            " join infomart.media_type as mt using (media_type_key)"
+            " left join infomart.interaction_resource_fact as target"
+            " on target.interaction_resource_id = msf.target_ixn_resource_id"
+            f" where msf.media_type_key in {DIGITAL_MEDIA} and msf.end_ts is not null"
+        ).fetchall()
+    actual = {(r[0], _ts(r[1])): r[2:] for r in rows}
+    _same_keys("digital MSF", expected, actual)
+    for key in sorted(expected):
+        e = expected[key]
+        want = (
+            e["media_type"],
+            e["queue"],
+            e["end_ts"],
+            e["duration_ms"],
+            seconds(e["duration_ms"]),
+            e["technical_result"],
+            1 if e["short_abandoned"] else 0,
+            e["target_agent_id"],
+            e["target_offered_ts"],
+        )
+        a = actual[key]
+        got = (a[0], a[1], _ts(a[2]), a[3], a[4], a[5], a[6], a[7], _ts(a[8]))
+        if got != want:
+            raise Mismatch(f"digital MSF {key}: ledger {want}, mart {got}")
+    return len(expected)
+
+
+def compare_contact_attempts(dsn: str, ledger_dir: Path) -> int:
+    """Every CONTACT_ATTEMPT_FACT row equals the ledger's attempt (contact_attempts), keyed by the
+    attempt's call_id; the agent party is compared through the IRF row it points at."""
+    expected = {r["call_id"]: r for r in _ledger(ledger_dir, "contact_attempts.ndjson")}
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "select a.media_server_ixn_id, a.campaign_id, a.record_id, a.chain_id, a.contact_info,"
+            " a.attempt_number, a.start_ts, a.end_ts, a.call_result, a.dialing_mode, a.record_disposition,"
+            " irf.party_id, a.attempt_duration, a.call_result_key, a.active_flag"
+            " from infomart.contact_attempt_fact as a left join infomart.interaction_resource_fact as irf"
+            " on irf.interaction_resource_id = a.interaction_resource_id"
+        ).fetchall()
+        result_keys = dict(conn.execute("select call_result, call_result_key from infomart.call_result"))
+    actual = {r[0]: r[1:] for r in rows}
+    _same_keys("CONTACT_ATTEMPT_FACT", expected, actual)
+    for key in sorted(expected):
+        e = expected[key]
+        duration = None
+        if e["end_ts"] is not None:
+            duration = seconds(
+                int(
+                    (datetime.fromisoformat(e["end_ts"]) - datetime.fromisoformat(e["start_ts"]))
+                    / timedelta(milliseconds=1)
+                )
+            )
+        want = (
+            e["campaign_id"],
+            e["record_id"],
+            e["chain_id"],
+            e["contact"],
+            e["attempt"],
+            e["start_ts"],
+            e["end_ts"],
+            e["call_result"],
+            e["dialing_mode"],
+            e["record_disposition"],
+            e["agent_party_id"],
+            duration,
+            result_keys.get(e["call_result"], -1),
+            1 if e["end_ts"] is None else 0,
+        )
+        a = actual[key]
+        got = (*a[:5], _ts(a[5]), _ts(a[6]), *a[7:])
+        if got != want:
+            raise Mismatch(f"CONTACT_ATTEMPT_FACT {key}: ledger {want}, mart {got}")
+    return len(expected)
+
+
+def compare_campaign_group_sessions(dsn: str, ledger_dir: Path) -> int:
+    expected = {
+        (r["campaign_id"], r["start_ts"]): r for r in _ledger(ledger_dir, "campaign_group_sessions.ndjson")
+    }
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "select campaign_id, start_ts, campaign_group, dialing_mode, end_ts"
+            " from infomart.campaign_group_session_fact"
+        ).fetchall()
+    actual = {(r[0], _ts(r[1])): (r[2], r[3], _ts(r[4])) for r in rows}
+    _same_keys("CAMPAIGN_GROUP_SESSION_FACT", expected, actual)
+    for key, e in expected.items():
+        if actual[key] != (e["group"], e["dialing_mode"], e["end_ts"]):
+            raise Mismatch(f"CAMPAIGN_GROUP_SESSION_FACT {key}: ledger {e}, mart {actual[key]}")
+    return len(expected)
+
+
+def _same_keys(what: str, expected: dict, actual: dict) -> None:
+    missing = sorted(set(expected) - set(actual))
+    extra = sorted(set(actual) - set(expected))
+    if missing or extra:
+        raise Mismatch(
+            f"{what} rows: {len(actual)} built, {len(expected)} in the ledger; missing {len(missing)} "
+            f"(first {missing[:3]}), extra {len(extra)} (first {extra[:3]})"
+        )
 
 
 def compare_interactions(dsn: str, ledger_dir: Path, call_timeout_hours: int = 4) -> int:
@@ -245,6 +395,12 @@ if __name__ == "__main__":
     dsn, ledger = sys.argv[1], Path(sys.argv[2])
     print("IRF rows equal to the ledger:", compare_irf(dsn, ledger))
     print("MSF rows equal to the ledger:", compare_msf(dsn, ledger))
+    print("digital IRF rows equal to the ledger:", compare_digital_irf(dsn, ledger))
+    print("digital MSF rows equal to the ledger:", compare_digital_msf(dsn, ledger))
+    print("CONTACT_ATTEMPT_FACT rows equal to the ledger:", compare_contact_attempts(dsn, ledger))
+    print(
+        "CAMPAIGN_GROUP_SESSION_FACT rows equal to the ledger:", compare_campaign_group_sessions(dsn, ledger)
+    )
     print("INTERACTION_FACT rows equal to the ledger:", compare_interactions(dsn, ledger))
     for name in AGGREGATES_COMPARED:
         print(

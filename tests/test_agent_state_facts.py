@@ -127,6 +127,7 @@ def _check_against_ledger(dsn: str, folder: Path) -> dict[str, int]:
                 _ts(r["end_ts"]),
                 r["total_duration"],
                 r["ended_by"],
+                r["capacity"],
             )
             for r in sessions
         ),
@@ -134,7 +135,15 @@ def _check_against_ledger(dsn: str, folder: Path) -> dict[str, int]:
     )
     led_sessions = sorted(
         (
-            (r["agent_id"], r["media"], r["start_ts"], r["end_ts"], _seconds(r["duration_ms"]), r["ended_by"])
+            (
+                r["agent_id"],
+                r["media"],
+                r["start_ts"],
+                r["end_ts"],
+                _seconds(r["duration_ms"]),
+                r["ended_by"],
+                r["capacity"],
+            )
             for r in _ledger(folder, "agent_sessions")
         ),
         key=_key,

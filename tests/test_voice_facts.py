@@ -22,7 +22,17 @@ from pipeline.transform import transform
 from simulator import SimulationConfig, simulate, write_ndjson
 from tests import ledger_compare
 
-DAY = dict(seed=5, agents=100, duration_hours=24, calls_per_hour=833)
+# digital and outbound volumes above the defaults: at least 5,000 digital interactions and 5,000
+# dial attempts in the day (issue 14)
+DAY = dict(
+    seed=5,
+    agents=100,
+    duration_hours=24,
+    calls_per_hour=833,
+    chats_per_hour=250,
+    emails_per_hour=60,
+    dials_per_hour=220,
+)
 
 
 def _database(pg_server: str) -> str:
@@ -83,6 +93,52 @@ def test_simulated_day_equals_the_ledger(clean_day):  # type: ignore[no-untyped-
     ixn = ledger_compare.compare_interactions(dsn, ledger)
     print(f"\nequal to the ledger: {irf:,} IRF rows, {msf:,} MSF rows, {ixn:,} INTERACTION_FACT rows")
     assert irf > 20_000 and msf > 20_000 and ixn > 20_000
+
+
+def test_simulated_day_digital_facts_equal_the_ledger(clean_day):  # type: ignore[no-untyped-def]
+    """MEASURES.md "Digital interactions": every offer's IRF row and every stay's MSF row of the
+    day's chats and emails equal the ledger computed from the simulation's own offers and stays."""
+    dsn, ledger = clean_day
+    digital = len((ledger / "digital.ndjson").read_text().splitlines())
+    with psycopg.connect(dsn) as conn:
+        overlapping = conn.execute(
+            "select count(*) from infomart.interaction_resource_fact a"
+            " join infomart.interaction_resource_fact b on a.agent_id = b.agent_id"
+            " and a.media_type_key = b.media_type_key"
+            " and a.interaction_resource_id < b.interaction_resource_id"
+            " and a.start_ts < b.end_ts and b.start_ts < a.end_ts"
+            " where a.media_type_key = 2 and a.talk_count = 1 and b.talk_count = 1"
+        ).fetchone()[0]  # type: ignore[index]
+    irf = ledger_compare.compare_digital_irf(dsn, ledger)
+    msf = ledger_compare.compare_digital_msf(dsn, ledger)
+    print(
+        f"\n{digital:,} digital interactions; equal to the ledger: {irf:,} IRF rows (offers),"
+        f" {msf:,} MSF rows (queue stays); {overlapping:,} pairs of accepted chats overlapping on one agent"
+    )
+    assert digital >= 5_000, f"the day must have at least 5,000 digital interactions, it has {digital}"
+    assert irf > 5_000 and msf > 5_000 and overlapping > 100
+
+
+def test_simulated_day_outbound_facts_equal_the_ledger(clean_day):  # type: ignore[no-untyped-def]
+    """MEASURES.md "Outbound campaigns": every dial attempt's CONTACT_ATTEMPT_FACT row and every
+    campaign group run equal the ledger computed from the simulation's records and campaigns."""
+    dsn, ledger = clean_day
+    attempts = ledger_compare.compare_contact_attempts(dsn, ledger)
+    groups = ledger_compare.compare_campaign_group_sessions(dsn, ledger)
+    with psycopg.connect(dsn) as conn:
+        by_result = dict(
+            conn.execute(
+                "select call_result, count(*) from infomart.contact_attempt_fact group by 1"
+            ).fetchall()
+        )
+        connected = conn.execute(
+            "select count(*) from infomart.contact_attempt_fact where interaction_resource_id is not null"
+        ).fetchone()[0]  # type: ignore[index]
+    print(
+        f"\nequal to the ledger: {attempts:,} dial attempts {by_result}, {connected:,} connected to an agent,"
+        f" {groups} campaign group runs"
+    )
+    assert attempts >= 5_000 and connected > 100 and groups >= 2
 
 
 def test_subhr_aggregates_equal_the_interval_ledger(clean_day):  # type: ignore[no-untyped-def]

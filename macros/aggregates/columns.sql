@@ -17,6 +17,7 @@
             'i_sess_state': 'resource_key media_type_key',
             'i_state_rsn': 'resource_key media_type_key resource_state_reason_key',
             'id': 'media_type_key interaction_type_key',
+            'campaign': 'campaign_key',
         }[base] -%}
         {{ grain | replace('resource_key ', 'group_key ', 1) if family.endswith('_grp') else grain }}
     {%- elif kind == 'counts' -%}
@@ -30,6 +31,8 @@
             'i_sess_state': '',
             'i_state_rsn': 'state_reason_count',
             'id': 'entered answered abandoned transferred',
+            'campaign': 'attempts answered busy no_answer answering_machine fax sit dropped abandoned connected'
+                ~ ' records_completed',
         }[base] }}
     {%- elif kind == 'ms' -%}
         {{ {
@@ -40,6 +43,7 @@
             'i_sess_state': 'active_time ready_time not_ready_time busy_time wrap_time',
             'i_state_rsn': 'state_reason_time',
             'id': 'answer_time handle_time',
+            'campaign': 'attempt_time',
         }[base] }}
     {%- elif kind == 'max_ms' -%}
         {{ {'queue': 'accepted_time_max abandoned_time_max', 'id': 'answer_time_max'}.get(base, '') }}

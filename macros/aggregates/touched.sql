@@ -29,6 +29,8 @@
         {{ ag2_touched_agent_time_intervals(level, by_group) }}
     {%- elif kind == 'interaction' -%}
         {{ ag2_touched_interaction_intervals(level) }}
+    {%- elif kind == 'campaign' -%}
+        {{ ag2_touched_campaign_intervals(level) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error("unknown touched-interval kind '" ~ kind ~ "'") }}
     {%- endif -%}
@@ -208,6 +210,20 @@
         where interactions.media_server_root_ixn_id in (
             select landed_interactions.media_server_root_ixn_id from landed_interactions
         )
+    )
+
+    {{ ag2_intervals_of_slots(level, 'touched_slots') }}
+{%- endmacro %}
+
+{#- ag2_campaign: the slots of the dial attempts (their START_TS) whose CONTACT_ATTEMPT_FACT rows
+    landed or changed. Attempts never move (START_TS is the RecordDialed). -#}
+{% macro ag2_touched_campaign_intervals(level) -%}
+    with
+
+    touched_slots as (
+        select {{ ag2_slot('attempts.start_ts') }} as slot_start
+        from {{ ref('contact_attempt_fact') }} as attempts
+        where {{ ag2_since('attempts.last_landed_at') }}
     )
 
     {{ ag2_intervals_of_slots(level, 'touched_slots') }}

@@ -33,6 +33,7 @@ state_events as (
         events.event_ts,
         events.seq,
         events.state_event,
+        events.capacity,
         events.landed_at
     from {{ ref('int_agent_state__events') }} as events
     {% if is_incremental() %}
@@ -70,6 +71,7 @@ logins_and_logouts as (
         media,
         event_ts,
         state_event,
+        capacity,
         lead(event_ts) over pair_order as next_event_ts,
         lead(state_event) over pair_order as next_state_event
     from state_events
@@ -85,7 +87,8 @@ logins as (
         media,
         event_ts as start_ts,
         next_event_ts as bound_ts,
-        next_state_event as bound_event
+        next_state_event as bound_event,
+        capacity
     from logins_and_logouts
     where
         state_event = 'login'
@@ -104,7 +107,8 @@ items as (
         landed_at,
         cast(null as timestamptz) as login_ts,
         cast(null as timestamptz) as bound_ts,
-        cast(null as text) as bound_event
+        cast(null as text) as bound_event,
+        cast(null as integer) as capacity
     from state_events
     union all
     select
@@ -115,7 +119,8 @@ items as (
         last_landed_at as landed_at,
         cast(null as timestamptz) as login_ts,
         cast(null as timestamptz) as bound_ts,
-        cast(null as text) as bound_event
+        cast(null as text) as bound_event,
+        cast(null as integer) as capacity
     from busy_intervals
     union all
     select
@@ -126,7 +131,8 @@ items as (
         last_landed_at as landed_at,
         cast(null as timestamptz) as login_ts,
         cast(null as timestamptz) as bound_ts,
-        cast(null as text) as bound_event
+        cast(null as text) as bound_event,
+        cast(null as integer) as capacity
     from busy_intervals
     where busy_end_ts is not null
     union all
@@ -138,7 +144,8 @@ items as (
         cast(null as timestamptz) as landed_at,
         start_ts as login_ts,
         coalesce(bound_ts, cast('infinity' as timestamptz)) as bound_ts,
-        bound_event
+        bound_event,
+        capacity
     from logins
 ),
 
@@ -152,6 +159,7 @@ items_in_sessions as (
         is_activity,
         landed_at,
         bound_event,
+        capacity,
         max(login_ts) over pair_order as session_start_ts,
         max(bound_ts) over pair_order as session_bound_ts
     from items
@@ -166,6 +174,7 @@ session_items as (
         session_start_ts as start_ts,
         max(session_bound_ts) as bound_ts,
         max(bound_event) as bound_event,
+        max(capacity) as capacity,
         max(item_ts) filter (where is_activity and item_ts < session_bound_ts) as last_activity_ts,
         max(landed_at) filter (where item_ts <= session_bound_ts) as last_landed_at
     from items_in_sessions
@@ -180,6 +189,7 @@ bounded as (
         session_items.start_ts,
         nullif(session_items.bound_ts, cast('infinity' as timestamptz)) as bound_ts,
         session_items.bound_event,
+        session_items.capacity,
         coalesce(session_items.last_activity_ts, session_items.start_ts) as last_activity_ts,
         coalesce(nullif(session_items.bound_ts, cast('infinity' as timestamptz)), horizon.now_ts)
         >= coalesce(session_items.last_activity_ts, session_items.start_ts)
@@ -205,6 +215,7 @@ sessions as (
             when bounded.bound_event = 'login' then 'next_login'
             else 'open'
         end as ended_by,
+        bounded.capacity,
         bounded.last_activity_ts,
         bounded.last_landed_at
     from bounded
@@ -218,6 +229,8 @@ final as (
         end_ts,
         cast({{ ms_between("start_ts", "end_ts") }} as bigint) as duration_ms,
         ended_by,
+        {#- MEASURES.md: the MediaLogin capacity, 1 for voice (and a login without one) #}
+        coalesce(capacity, 1) as capacity,
         case when end_ts is null then 1 else 0 end as active_flag,
         last_activity_ts,
         last_landed_at

@@ -71,6 +71,7 @@ facts as (
         sessions.agent_id,
         sessions.media as media_name,
         sessions.ended_by,
+        sessions.capacity,
         sessions.last_landed_at
     from sessions
     left join media_types on sessions.media = media_types.media

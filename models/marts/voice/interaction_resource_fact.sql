@@ -77,6 +77,24 @@ renamed as (
     {{ renamed_resources() }}
 ),
 
+digital_offers as (
+    select offers.*
+    from {{ ref('int_digital__offers') }} as offers
+    {% if is_incremental() %}
+        where
+            offers.itx_id in (
+                select touched.media_server_root_ixn_id from {{ touched_keys() }} as touched
+            )
+    {% endif %}
+),
+
+media_types as (
+    select
+        media_type_key,
+        lower(media_name_code) as media
+    from {{ ref('media_type') }}
+),
+
 descriptors as (
     select
         technical_descriptor_key,
@@ -237,9 +255,91 @@ irf as (
             and mediation.last_vqueue = renamed_vqueue.resource_name
             and mediation.last_vqueue_ts >= renamed_vqueue.valid_from
             and (mediation.last_vqueue_ts < renamed_vqueue.valid_to or renamed_vqueue.valid_to is null)
+),
+
+{# digital (MEASURES.md "Digital interactions"): one row per offer to an agent; the last queue is
+    the one it was offered from; QUEUE_DURATION the segment that ended at its Accepted. Names are
+    not resolved through renamings (like the agent-state facts: int_config__seen_resources marks
+    digital uses unresolved, so resource_key(type, name) exists) #}
+{%- set offer_party_id = digital_party_id('digital_measured.agent_id', 'digital_measured.offered_ts') %}
+
+digital_measured as (
+    select
+        digital_offers.*,
+        {{ ms_between('digital_offers.offered_ts', 'digital_offers.ring_end_ts') }} as ring_ms,
+        case
+            when digital_offers.accepted_ts is not null
+                then coalesce({{ ms_between('digital_offers.accepted_ts', 'digital_offers.end_ts') }}, 0)
+        end as talk_ms,
+        {{ ms_between('digital_offers.delivering_queued_ts', 'digital_offers.accepted_ts') }} as queue_ms
+    from digital_offers
+),
+
+digital_irf as (
+    select
+        {{ infomart_key(['digital_measured.itx_id', offer_party_id]) }} as interaction_resource_id,
+        {{ infomart_key(["'Digital'", 'digital_measured.itx_id']) }} as interaction_id,
+        digital_measured.itx_id as media_server_ixn_id,
+        digital_measured.itx_id as media_server_root_ixn_id,
+        {{ offer_party_id }} as party_id,
+        {{ resource_key('Agent', 'digital_measured.agent_id') }} as resource_key,
+        digital_measured.agent_id,
+        cast(null as text) as dn,
+        cast(null as text) as dn_type,
+        cast(coalesce(media_types.media_type_key, {{ unknown_key() }}) as integer) as media_type_key,
+        digital_measured.offered_ts as start_ts,
+        digital_measured.end_ts,
+        {{ date_time_key('digital_measured.offered_ts') }} as start_date_time_key,
+        {{ date_time_key('digital_measured.end_ts') }} as end_date_time_key,
+        1 as ring_count,
+        {{ ms_to_seconds('coalesce(digital_measured.ring_ms, 0)') }} as ring_duration,
+        0 as dial_count,
+        {{ ms_to_seconds('0') }} as dial_duration,
+        case when digital_measured.accepted_ts is not null then 1 else 0 end as talk_count,
+        {{ ms_to_seconds('coalesce(digital_measured.talk_ms, 0)') }} as talk_duration,
+        0 as hold_count,
+        {{ ms_to_seconds('0') }} as hold_duration,
+        0 as after_call_work_count,
+        {{ ms_to_seconds('0') }} as after_call_work_duration,
+        {{ ms_to_seconds('coalesce(digital_measured.queue_ms, 0)') }} as queue_duration,
+        {{ ms_to_seconds('0') }} as routing_point_duration,
+        0 as cons_init_count,
+        coalesce(descriptors.technical_descriptor_key, {{ unknown_key() }}) as technical_descriptor_key,
+        digital_measured.resource_role,
+        digital_measured.technical_result,
+        digital_measured.result_reason,
+        case
+            when digital_measured.offered_from_queue is not null
+                then {{ resource_key('Queue', 'digital_measured.offered_from_queue') }}
+            else {{ unknown_key() }}
+        end as last_vqueue_resource_key,
+        digital_measured.offered_from_queue as last_vqueue_name,
+        cast(null as text) as release_cause,
+        case when digital_measured.end_ts is null then 1 else 0 end as active_flag,
+        coalesce(digital_measured.ring_ms, 0) as ring_ms,
+        0 as dial_ms,
+        coalesce(digital_measured.talk_ms, 0) as talk_ms,
+        0 as hold_ms,
+        0 as after_call_work_ms,
+        coalesce(digital_measured.queue_ms, 0) as queue_ms,
+        0 as routing_point_ms,
+        digital_measured.last_landed_at
+    from digital_measured
+    left join media_types on digital_measured.media = media_types.media
+    left join descriptors
+        on
+            digital_measured.resource_role = descriptors.resource_role
+            and digital_measured.technical_result = descriptors.technical_result
+            and digital_measured.result_reason = descriptors.result_reason
+),
+
+all_rows as (
+    select * from irf
+    union all
+    select * from digital_irf
 )
 
 select
-    irf.*,
+    all_rows.*,
     {{ audit_key_columns() }}
-from irf
+from all_rows

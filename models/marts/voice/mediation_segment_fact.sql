@@ -49,6 +49,24 @@ thresholds as (
     from {{ ref('int_config__queue_thresholds') }}
 ),
 
+digital_stays as (
+    select
+        stays.*,
+        {#- not resolved through renamings, like the digital IRF rows #}
+        {{ resource_key('Queue', 'stays.queue') }} as queue_key
+    from {{ ref('int_digital__queue_stays') }} as stays
+    {% if is_incremental() %}
+        where stays.itx_id in (select touched.media_server_ixn_id from {{ touched_keys() }} as touched)
+    {% endif %}
+),
+
+media_types as (
+    select
+        media_type_key,
+        lower(media_name_code) as media
+    from {{ ref('media_type') }}
+),
+
 queue_parties as (
     select *
     from touched_parties
@@ -123,9 +141,64 @@ segments as (
             stays.queue_key = thresholds.resource_key
             and stays.queued_ts >= thresholds.valid_from
             and (stays.queued_ts < thresholds.valid_to or thresholds.valid_to is null)
+),
+
+{# digital (MEASURES.md "Digital interactions"): one row per stay in an interaction queue, to the
+    Accepted of an offer made from it (Diverted, target that offer's IRF row) or to Completed #}
+{%- set stay_party_id = digital_party_id('digital_stays.queue', 'digital_stays.queued_ts') %}
+{%- set target_party_id = digital_party_id('digital_stays.target_agent_id', 'digital_stays.target_offered_ts') %}
+
+digital_segments as (
+    select
+        {{ infomart_key(['digital_stays.itx_id', stay_party_id]) }} as mediation_segment_id,
+        {{ infomart_key(["'Digital'", 'digital_stays.itx_id']) }} as interaction_id,
+        digital_stays.itx_id as media_server_ixn_id,
+        digital_stays.itx_id as media_server_root_ixn_id,
+        {{ stay_party_id }} as party_id,
+        digital_stays.queue_key as resource_key,
+        digital_stays.queue as queue_name,
+        cast(coalesce(media_types.media_type_key, {{ unknown_key() }}) as integer) as media_type_key,
+        digital_stays.queued_ts as start_ts,
+        digital_stays.end_ts,
+        {{ date_time_key('digital_stays.queued_ts') }} as start_date_time_key,
+        {{ date_time_key('digital_stays.end_ts') }} as end_date_time_key,
+        {{ ms_to_seconds(ms_between('digital_stays.queued_ts', 'digital_stays.end_ts')) }} as mediation_duration,
+        {{ ms_between('digital_stays.queued_ts', 'digital_stays.end_ts') }} as mediation_duration_ms,
+        digital_stays.technical_result,
+        case
+            when
+                digital_stays.technical_result = 'Abandoned'
+                and {{ ms_between('digital_stays.queued_ts', 'digital_stays.end_ts') }}
+                <= coalesce(thresholds.short_abandon_threshold, {{ var('short_abandon_seconds') }}) * 1000
+                then 1
+            else 0
+        end as short_abandoned_flag,
+        case
+            when digital_stays.target_agent_id is not null
+                then {{ infomart_key(['digital_stays.itx_id', target_party_id]) }}
+        end as target_ixn_resource_id,
+        case
+            when digital_stays.target_agent_id is not null
+                then {{ target_party_id }}
+        end as target_party_id,
+        case when digital_stays.end_ts is null then 1 else 0 end as active_flag,
+        greatest(digital_stays.last_landed_at, thresholds.landed_at) as last_landed_at
+    from digital_stays
+    left join media_types on digital_stays.media = media_types.media
+    left join thresholds
+        on
+            digital_stays.queue_key = thresholds.resource_key
+            and digital_stays.queued_ts >= thresholds.valid_from
+            and (digital_stays.queued_ts < thresholds.valid_to or thresholds.valid_to is null)
+),
+
+all_segments as (
+    select * from segments
+    union all
+    select * from digital_segments
 )
 
 select
-    segments.*,
+    all_segments.*,
     {{ audit_key_columns() }}
-from segments
+from all_segments

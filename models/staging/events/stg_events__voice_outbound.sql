@@ -7,6 +7,8 @@
             {'columns': ['event_ts']},
             {'columns': ['landed_at']},
             {'columns': ['campaign_id', 'event_ts']},
+            {'columns': ['campaign_id', 'record_id']},
+            {'columns': ['call_id']},
         ],
         pre_hook="{{ save_discards('voice_outbound') }}",
         post_hook="{{ analyze_if_stale() }}",

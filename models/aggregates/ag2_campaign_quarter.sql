@@ -1,0 +1,6 @@
+{{ config(materialized='view') }}
+
+{#- ag2_campaign per quarter of the reporting time zone (a view: ag2_campaign_month rolled up, counts and
+    milliseconds summed). -#}
+
+{{ ag2_rollup('campaign', ref('ag2_campaign_month'), 'quarter', incremental=false) }}
