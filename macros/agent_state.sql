@@ -281,40 +281,22 @@
     where {{ since_watermark('landed_at') }}
 {%- endmacro %}
 
-{#- The config of the per-session agent-state model (int_agent_state__sessions): incremental on
-    the recipe, keyed by (agent_id, media, start_ts); the pre-hooks save the recompute window
-    and the old sessions it covers as the touched keys; a partial index for the open rows. -#}
-{% macro agent_state_session_config() -%}
+{#- The config of the agent-state intermediate models: incremental on the recipe, keyed by
+    (agent_id, media, start_ts); the pre-hooks save the recompute window and the old rows it covers
+    as the touched keys; a partial index for the open rows. `per_run` false: the sessions model
+    (agent_state_recompute_window over itself); true: the state and reason intervals
+    (agent_state_run_window over the sessions). -#}
+{% macro agent_state_config(per_run) -%}
+    {%- if per_run -%}
+        {%- set window = "agent_state_run_window(ref('int_agent_state__sessions'), 'media', 'session_start_ts')" -%}
+    {%- else -%}
+        {%- set window = "agent_state_recompute_window(this, 'media', 'start_ts')" -%}
+    {%- endif -%}
     {{ config(
         unique_key=['agent_id', 'media', 'start_ts'],
         incremental_strategy='touched_keys',
         pre_hook=[
-            "{{ save_recompute_window(agent_state_recompute_window(this, 'media', 'start_ts')) }}",
-            "{{ save_touched_keys(agent_state_touched_keys(['agent_id', 'media', 'start_ts'], 'media', 'start_ts')) }}",
-        ],
-        indexes=[
-            {'columns': ['agent_id', 'media', 'start_ts'], 'unique': true},
-            {'columns': ['start_ts']},
-            {'columns': ['last_landed_at']},
-        ],
-        post_hook=[
-            "create index if not exists {{ this.identifier }}__active on {{ this }} (agent_id, media)"
-                ~ " where active_flag = 1",
-            "{{ analyze_if_stale() }}",
-        ],
-    ) }}
-{%- endmacro %}
-
-{#- The config of the per-run agent-state models (state and reason intervals): incremental on
-    the recipe, keyed by the run (agent_id, media, start_ts); the pre-hooks save the run window
-    (agent_state_run_window) and the old runs from each pair's recompute instant on as the
-    touched keys; a partial index for the open rows. -#}
-{% macro agent_state_run_config() -%}
-    {{ config(
-        unique_key=['agent_id', 'media', 'start_ts'],
-        incremental_strategy='touched_keys',
-        pre_hook=[
-            "{{ save_recompute_window(agent_state_run_window(ref('int_agent_state__sessions'), 'media', 'session_start_ts')) }}",
+            "{{ save_recompute_window(" ~ window ~ ") }}",
             "{{ save_touched_keys(agent_state_touched_keys(['agent_id', 'media', 'start_ts'], 'media', 'start_ts')) }}",
         ],
         indexes=[

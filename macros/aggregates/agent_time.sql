@@ -5,18 +5,7 @@
 {#- The data horizon the facts use for open spans: the latest event over the agent-activity
     topics (int_agent_state__sessions' "now"), as a scalar subquery. -#}
 {% macro ag2_data_horizon() -%}
-    (
-        select max(latest.event_ts)
-        from (
-            select max(event_ts) as event_ts from {{ ref('stg_events__voice_agentstate') }}
-            union all
-            select max(event_ts) as event_ts from {{ ref('stg_events__digital_agentstate') }}
-            union all
-            select max(event_ts) as event_ts from {{ ref('stg_events__voice_callthread') }}
-            union all
-            select max(event_ts) as event_ts from {{ ref('stg_events__digital_itx') }}
-        ) as latest
-    )
+    ({{ agent_activity_horizon() }})
 {%- endmacro %}
 
 {#- The pieces of the spans `span_cte` (key columns `key_columns` passed through, with measure,

@@ -1,4 +1,4 @@
-{{ agent_state_run_config() }}
+{{ agent_state_config(per_run=true) }}
 
 {#- NotReady and AfterCallWork intervals with their reason (MEASURES.md
     SM_RES_STATE_REASON_FACT): maximal runs of one (workmode, reason_code) pair inside a

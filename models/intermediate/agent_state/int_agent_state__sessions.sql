@@ -1,4 +1,4 @@
-{{ agent_state_session_config() }}
+{{ agent_state_config(per_run=false) }}
 
 {#- One row per login session of an agent on a media: login -> the first logout after it.
     A session with no logout ends at the agent's next login on the same media, unless the

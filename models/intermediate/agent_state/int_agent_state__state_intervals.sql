@@ -1,4 +1,4 @@
-{{ agent_state_run_config() }}
+{{ agent_state_config(per_run=true) }}
 
 {#- Displayed agent state per media (MEASURES.md SM_RES_STATE_FACT): maximal runs of one state
     that tile each session from login to its end.

@@ -26,35 +26,7 @@
 
 with
 
-interaction_events as (
-    select events.*
-    from {{ ref('stg_events__digital_itx') }} as events
-    {% if is_incremental() %}
-        where events.itx_id in (select touched.itx_id from {{ touched_keys() }} as touched)
-    {% endif %}
-),
-
-interactions as (
-    select
-        itx_id,
-        max(media_type) filter (where event_type = 'InteractionCreated') as media,
-        max(landed_at) as last_landed_at
-    from interaction_events
-    group by itx_id
-),
-
-ordered_events as (
-    select
-        itx_id,
-        event_id,
-        event_type,
-        event_ts,
-        agent_id,
-        queue,
-        completion_reason,
-        row_number() over (partition by itx_id order by event_ts, seq, event_id) as event_rank
-    from interaction_events
-),
+{{ digital_interaction_ctes() }},
 
 offered as (
     select
