@@ -124,6 +124,9 @@ class KafkaPythonConsumer:
                 else {}
             ),
             auto_offset_reset="earliest",
+            # reading a topic never creates it with the broker's default partition count (the
+            # default of kafka-python, not of librdkafka): topics are created by who publishes
+            allow_auto_create_topics=False,
             fetch_max_bytes=64 << 20,
             max_partition_fetch_bytes=16 << 20,
             max_poll_interval_ms=5000,

@@ -71,3 +71,13 @@
     {%- endif -%}
     '{{ floor }}'::timestamptz
 {%- endmacro %}
+
+{#- SM_RES_STATE_FACT's priority of a state name (AfterCallWork 4 > NotReady 3 > Busy 2 > Ready 1). -#}
+{% macro neutral_state_priority(state_name) -%}
+    case {{ state_name }}
+        when 'AfterCallWork' then 4
+        when 'NotReady' then 3
+        when 'Busy' then 2
+        else 1
+    end
+{%- endmacro %}

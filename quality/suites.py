@@ -197,6 +197,14 @@ TALK_WITHIN_LIFETIME = no_rows(
 )
 
 
+USER_DATA_OF_EVERY_IRF_ROW = no_rows(
+    "every IRF row has its user-data row (IRF_USER_DATA_KEYS)",
+    "select irf.interaction_resource_id from infomart.interaction_resource_fact as irf"
+    " left join {batch} as user_data using (interaction_resource_id)"
+    " where user_data.interaction_resource_id is null",
+)
+
+
 def _marts() -> list[TableSuite]:
     irf = (
         unique("interaction_resource_id"),
@@ -230,6 +238,16 @@ def _marts() -> list[TableSuite]:
         TableSuite("marts", "infomart", "mediation_segment_fact", msf),
         TableSuite("marts", "infomart", "sm_res_state_fact", sm("sm_res_state_fact_key")),
         TableSuite("marts", "infomart", "sm_res_session_fact", sm("sm_res_session_fact_key")),
+        TableSuite(
+            "marts",
+            "infomart",
+            "irf_user_data_keys",
+            (
+                unique("interaction_resource_id"),
+                not_null("user_data_cust_dim_1_key"),
+                USER_DATA_OF_EVERY_IRF_ROW,
+            ),
+        ),
     ]
 
 

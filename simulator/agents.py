@@ -402,6 +402,11 @@ class AgentManager:
             self.refresh(a)
             dur = max(1000, int(self.brng.expovariate(1.0 / (self.cfg.acw_mean_s * 1000))))
             self.loop.at(t + dur, self._acw_end, a, a.gen)
+            voice = self.sim.voice
+            if voice.udrng.random() < self.cfg.acw_user_data_share:
+                self.loop.at(
+                    t + 1 + int(voice.udrng.uniform(0.2, 0.8) * dur), voice.acw_user_data, last.call, a, a.gen
+                )
             return
         self.continue_after_work(a)
 

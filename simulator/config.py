@@ -55,6 +55,12 @@ class SimulationConfig:
     nr_during_call_share: float = 0.3  # a due break is pressed during the call (NotReady over Busy)
     acw_share: float = 0.8  # calls followed by after-call work
     acw_mean_s: float = 25.0
+    # user data the agent sets (own random stream, so the rest of the day does not move): a
+    # disposition (and sometimes a note) during the talk of an answered inbound or outbound call,
+    # and one set during after-call work, after the call ended (MEASURES.md "User data": only the
+    # PARTY rule keeps it); some values are longer than their mapped columns (cut and counted)
+    talk_user_data_share: float = 0.3
+    acw_user_data_share: float = 0.5
     rona_not_ready_s: float = 45.0  # NotReady (no reason) after a ring-no-answer
 
     # ---- voice inbound

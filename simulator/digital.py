@@ -85,6 +85,7 @@ class DigitalModel:
         now = self.loop.now
         q0 = self.queues[media][0]
         itx = Itx(self.sim.ids.itx(), media, f"cust{rng.randrange(10**7):07d}", now, now - 1, q0)
+        itx.user_data = {"subject": rng.choice(("order", "invoice", "account", "other"))}
         itx.created = self._ev(
             itx,
             None,
@@ -94,7 +95,7 @@ class DigitalModel:
                 "media_type": media,
                 "direction": "Inbound",
                 "customer_id": itx.customer_id,
-                "user_data": {"subject": rng.choice(("order", "invoice", "account", "other"))},
+                "user_data": itx.user_data,
             },
         )
         self.itxs.append(itx)

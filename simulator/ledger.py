@@ -317,11 +317,36 @@ def party_row(p: Party, acw: dict[int, list[int | None]]) -> dict[str, Any]:
         "result_reason": reason,
         "last_vqueue": last_vq,
         "release_cause": p.cause,
+        **user_data_of(call.user_data_log, call.end_t, (a[2] if a else rel)),
+    }
+
+
+def merged_user_data(log: list[tuple[int, dict[str, Any]]], until: int | None) -> dict[str, Any]:
+    """The user data in force at `until` (None: every change so far): the objects set at or
+    before it merged in order."""
+    out: dict[str, Any] = {}
+    for t, data in log:
+        if until is None or t <= until:
+            out.update(data)
+    return out
+
+
+def user_data_of(
+    log: list[tuple[int, dict[str, Any]]], call_end: int, party_end: int | None
+) -> dict[str, Any]:
+    """MEASURES.md "User data" for one IRF row, per rule (the mapping applies them per key):
+    CALL, in force when the call ended (its last event other than a UserDataChanged); PARTY, in
+    force when the party's part ended (its Released, or the end of its after-call work; None
+    while that is open)."""
+    return {
+        "user_data_call": merged_user_data(log, call_end),
+        "user_data_party": merged_user_data(log, party_end),
     }
 
 
 def acw_attribution(a: Agent) -> dict[int, list[int | None]]:
-    """MEASURES.md's after-call-work rule for one agent: id(party) -> [count, ms]."""
+    """MEASURES.md's after-call-work rule for one agent: id(party) -> [count, ms, end], end the
+    end of the party's last after-call work (None while one is open)."""
     out: dict[int, list[int | None]] = {}
     changes: list[int] = []
     acw_starts: list[int] = []
@@ -354,9 +379,10 @@ def acw_attribution(a: Agent) -> dict[int, list[int | None]]:
         if r < len(rd):
             ends.append(rd[r])
         dur = min(ends) - st if ends else None
-        cur = out.setdefault(id(p), [0, 0])
+        cur = out.setdefault(id(p), [0, 0, p.released])
         cur[0] = (cur[0] or 0) + 1
         cur[1] = None if dur is None or cur[1] is None else cur[1] + dur
+        cur[2] = None if dur is None or cur[2] is None else max(cur[2], st + dur)
     return out
 
 
@@ -529,6 +555,8 @@ def digital_offer_rows(itx: Itx) -> list[dict[str, Any]]:
                 "queue_ms": delivering[0][2] - delivering[0][1] if delivering else 0,
                 "routing_point_ms": 0,
                 "last_vqueue": earlier[-1][0] if earlier else None,
+                "user_data_call": dict(itx.user_data),
+                "user_data_party": dict(itx.user_data),
             }
         )
     return out
@@ -655,7 +683,9 @@ def build_ledger(
     # voice
     for th in sim.voice.threads:
         first = th.calls[0]
-        end = max(c.t for c in th.calls)
+        # MEASURES.md: each call closes at its CallEnded (a user-data change in after-call work
+        # may come later), else at its last event
+        end = max(c.ended if c.ended is not None else c.t for c in th.calls)
         led.interactions.append(
             {
                 "interaction_key": th.thread_id,

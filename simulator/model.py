@@ -111,6 +111,11 @@ class Call:
     abandon_ok: bool = False
     anomaly_release: bool = False
     on_end: Callable[[Call], None] | None = None
+    # user data as the simulation set it: (ts, object merged over the earlier ones), CallCreated
+    # first; and the ts of the call's last event other than a UserDataChanged (the CALL rule's
+    # instant, MEASURES.md "User data")
+    user_data_log: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    end_t: int = 0
 
 
 @dataclass(slots=True, eq=False)
@@ -170,6 +175,7 @@ class Itx:
     reason: str | None = None
     patience_expired: str | None = None
     transfers: int = 0
+    user_data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True, eq=False)

@@ -106,6 +106,7 @@ class VoiceModel:
         self.ids = sim.ids
         self.rng = sim.rng("voice")
         self.arr = sim.rng("arrivals")
+        self.udrng = sim.rng("user-data")
         self.threads: list[Thread] = []
         self.anomalies: list[dict[str, Any]] = []
         self._answered = 0
@@ -178,6 +179,8 @@ class VoiceModel:
                     t = a.t + 1
                 a.t = t
         call.t = t
+        if type_ != "UserDataChanged":
+            call.end_t = t
         self.em.emit(t, VOICE_CALL, call.call_id, type_, payload)
         return t
 
@@ -210,6 +213,7 @@ class VoiceModel:
                 "user_data": user_data,
             },
         )
+        call.user_data_log.append((call.created, dict(user_data)))
         return call
 
     def add_party(
@@ -326,7 +330,8 @@ class VoiceModel:
         )
 
     def user_data(self, call: Call, data: dict[str, Any]) -> None:
-        self._ev(call, "UserDataChanged", None, {"call_id": call.call_id, "user_data": data})
+        t = self._ev(call, "UserDataChanged", None, {"call_id": call.call_id, "user_data": data})
+        call.user_data_log.append((t, dict(data)))
 
     # ------------------------------------------------------------------ inbound
     def _pick_queue(self) -> str:
@@ -520,7 +525,35 @@ class VoiceModel:
                 else:
                     call.anomaly_release = True
                 self._anomaly_n += 1
+        if call.call_type in ("Inbound", "Outbound") and self.udrng.random() < self.cfg.talk_user_data_share:
+            self.loop.after(self.udrng.randint(2000, 20000), self._talk_user_data, call)
         self.talk(call, ap, allow_transfer=call.call_type == "Inbound" and ap.reason == "Route")
+
+    # ------------------------------------------------------------------ user data set by agents
+    DISPOSITIONS = ("resolved", "sale", "no-sale", "escalated", "follow-up-required-today")
+
+    def _talk_user_data(self, call: Call) -> None:
+        """The agent sets a first disposition while the call is still up (skipped once it ended)."""
+        if call.ended is not None or call.lost_end:
+            return
+        data: dict[str, Any] = {"disposition": self.udrng.choice(("pending", "callback"))}
+        if self.udrng.random() < 0.3:
+            data["note"] = self._note()
+        self.user_data(call, data)
+
+    def acw_user_data(self, call: Call, agent: Agent, gen: int) -> None:
+        """The agent, still in the after-call work of its party on `call`, sets the final
+        disposition (usually after the call ended: a change only the PARTY rule keeps)."""
+        if agent.gen != gen or agent.raw != "ACW":
+            return
+        data: dict[str, Any] = {"disposition": self.udrng.choice(self.DISPOSITIONS)}
+        if self.udrng.random() < 0.3:
+            data["note"] = self._note()
+        self.user_data(call, data)
+
+    def _note(self) -> str:
+        words = ("customer", "asked", "about", "the", "invoice", "and", "a", "refund", "callback", "tomorrow")
+        return " ".join(self.udrng.choice(words) for _ in range(self.udrng.randint(2, 12)))
 
     # ------------------------------------------------------------------ talk scripts
     def talk(self, call: Call, ap: Party, allow_transfer: bool, scale: float = 1.0) -> None:

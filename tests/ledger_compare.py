@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 import psycopg
+import yaml
 
 
 def seconds(ms: int) -> int:
@@ -174,6 +175,107 @@ def compare_digital_irf(dsn: str, ledger_dir: Path) -> int:
             if act[col] != seconds(exp[field]):
                 raise Mismatch(f"digital IRF {key} {col}: ledger {exp[field]} ms, mart {act[col]}: {exp}")
     return len(expected)
+
+
+def user_data_mapping(project: Path = Path(__file__).resolve().parents[1] / "dbt_project.yml") -> list[dict]:
+    """The user-data mapping of dbt_project.yml with the defaults of macros/user_data.sql."""
+    entries = yaml.safe_load(project.read_text())["vars"].get("user_data_mapping") or []
+    return [
+        {
+            "key": str(e["key"]),
+            "column": e["column"].lower(),
+            "kind": e["kind"].lower(),
+            "propagation": (e.get("propagation") or "CALL").upper(),
+            "max_length": int(e.get("max_length") or (64 if e["kind"].lower() == "dim" else 255)),
+        }
+        for e in entries
+    ]
+
+
+def user_data_text(value: object) -> str | None:
+    """A user-data value as PostgreSQL's jsonb_each_text gives it."""
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def expected_user_data(row: dict, mapping: list[dict]) -> tuple[dict[str, str | None], dict[str, int]]:
+    """One ledger IRF row's user-data columns under the mapping (each key by its rule, cut to its
+    length) and the columns whose value was cut (column -> 1)."""
+    out: dict[str, str | None] = {}
+    cut: dict[str, int] = {}
+    for m in mapping:
+        source = row["user_data_party"] if m["propagation"] == "PARTY" else row["user_data_call"]
+        text = user_data_text(source.get(m["key"]))
+        if text is not None and len(text) > m["max_length"]:
+            cut[m["column"]] = 1
+            text = text[: m["max_length"]]
+        out[m["column"]] = text
+    return out, cut
+
+
+def compare_user_data(dsn: str, ledger_dir: Path) -> tuple[int, dict[str, int]]:
+    """Every IRF row of the ledger (voice parties, ended digital offers) has its rows in
+    IRF_USER_DATA_GEN_1, IRF_USER_DATA_CUST_1 and IRF_USER_DATA_KEYS, and its mapped columns (the
+    dim ones through USER_DATA_CUST_DIM_1) equal the ledger's values under each key's rule; the
+    cut values are counted in dq_user_data_truncations. Returns the rows compared and the cuts."""
+    mapping = user_data_mapping()
+    by_kind = {k: [m["column"] for m in mapping if m["kind"] == k] for k in ("gen", "cust", "dim")}
+    expected: dict[tuple, dict] = {}
+    for r in _ledger(ledger_dir, "parties.ndjson"):
+        expected[("voice", r["call_id"], r["party_id"])] = r
+    for r in _ledger(ledger_dir, "digital_offers.ndjson"):
+        expected[("digital", r["itx_id"], r["agent_id"], r["start_ts"])] = r
+    selected = (
+        [f"gen.{c}" for c in by_kind["gen"]]
+        + [f"cust.{c}" for c in by_kind["cust"]]
+        + [f"dim.{c}" for c in by_kind["dim"]]
+    )
+    columns = by_kind["gen"] + by_kind["cust"] + by_kind["dim"]
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "select irf.media_type_key, irf.media_server_ixn_id, irf.party_id, irf.agent_id, irf.start_ts"
+            + "".join(f", {c}" for c in selected)
+            + " from infomart.interaction_resource_fact as irf"
+            " join infomart.irf_user_data_gen_1 as gen using (interaction_resource_id)"
+            " join infomart.irf_user_data_cust_1 as cust using (interaction_resource_id)"
+            " join infomart.irf_user_data_keys as keys using (interaction_resource_id)"
+            " join infomart.user_data_cust_dim_1 as dim using (user_data_cust_dim_1_key)"
+            " where irf.media_type_key = 1 or irf.end_ts is not null"
+        ).fetchall()
+        irf_rows = conn.execute("select count(*) from infomart.interaction_resource_fact").fetchone()[0]  # type: ignore[index]
+        per_table = {
+            t: conn.execute(f"select count(*) from infomart.{t}").fetchone()[0]  # type: ignore[index]
+            for t in ("irf_user_data_gen_1", "irf_user_data_cust_1", "irf_user_data_keys")
+        }
+        reported = dict(
+            conn.execute("select column_name, values_cut from infomart.dq_user_data_truncations").fetchall()
+        )
+    for table, n in per_table.items():
+        if n != irf_rows:
+            raise Mismatch(
+                f"{table} has {n:,} rows, INTERACTION_RESOURCE_FACT {irf_rows:,}: one row per IRF row"
+            )
+    actual = {}
+    for r in rows:
+        key = ("voice", r[1], r[2]) if r[0] == 1 else ("digital", r[1], r[3], _ts(r[4]))
+        actual[key] = dict(zip(columns, r[5:], strict=True))
+    _same_keys("user-data rows", expected, actual)
+    cuts: dict[str, int] = {m["column"]: 0 for m in mapping}
+    for key in sorted(expected):
+        want, cut = expected_user_data(expected[key], mapping)
+        for column, n in cut.items():
+            cuts[column] += n
+        if actual[key] != want:
+            diff = {c: (want[c], actual[key][c]) for c in want if want[c] != actual[key][c]}
+            raise Mismatch(
+                f"user data of IRF row {key}: (ledger, mart) differ in {diff}"
+                f"\nledger: CALL {expected[key]['user_data_call']}, PARTY {expected[key]['user_data_party']}"
+                f"\nmart: {actual[key]}"
+            )
+    if reported != cuts:
+        raise Mismatch(f"dq_user_data_truncations: reported {reported}, ledger {cuts}")
+    return len(expected), cuts
 
 
 def compare_digital_msf(dsn: str, ledger_dir: Path) -> int:
@@ -343,33 +445,38 @@ _NOT_COMPARED = (
 
 
 def aggregate_rows(dsn: str, table: str, name_column: str, extra: list[str]) -> dict[tuple, dict[str, Any]]:
-    """Voice rows of an ag2 subhr table by (date_time_key, resource name, interaction type, *extra)."""
+    """Rows of an ag2 subhr table by (media, date_time_key, resource name, interaction type, *extra)."""
     with psycopg.connect(dsn) as conn:
         cur = conn.execute(
-            f"select a.*, r.resource_name as {name_column}, it.interaction_type as interaction_type_name"
+            f"select a.*, r.resource_name as {name_column}, it.interaction_type as interaction_type_name,"
+            " lower(mt.media_name_code) as media_name"
             f" from infomart.{table} a join infomart.resource_ r using (resource_key)"
+            " join infomart.media_type mt on mt.media_type_key = a.media_type_key"
             " left join infomart.interaction_type it"
             f" on it.interaction_type_key = {'a.interaction_type_key' if 'state' not in table else '-99'}"
-            " where a.media_type_key = 1"
         )
         names = [d.name for d in cur.description]  # type: ignore[union-attr]
         out = {}
         for values in cur.fetchall():
             row = dict(zip(names, values, strict=True))
             thresholds = tuple(float(row[c]) for c in extra)
-            out[(row["date_time_key"], row[name_column], row["interaction_type_name"], *thresholds)] = row
+            key = (row["media_name"], row["date_time_key"], row[name_column], row["interaction_type_name"])
+            out[(*key, *thresholds)] = row
         return out
 
 
 def compare_aggregates(dsn: str, ledger_dir: Path, ledger_file: str) -> tuple[int, int]:
-    """Every voice row of the ledger file equals its ag2 subhr row, cell by cell, and the table has
-    no other voice row. Returns (rows, cells) compared."""
+    """Every row of the ledger file (voice and digital media) equals its ag2 subhr row, cell by
+    cell, and the table has no other row. Returns (rows, cells) compared."""
     table, name_column, extra = AGGREGATES_COMPARED[ledger_file]
-    want = [w for w in _ledger(ledger_dir, f"{ledger_file}.ndjson") if w["media_type"] == "voice"]
+    want = _ledger(ledger_dir, f"{ledger_file}.ndjson")
     got = aggregate_rows(dsn, table, name_column, extra)
     cells, seen = 0, set()
     for w in want:
-        key = (w["date_time_key"], w[name_column], w.get("interaction_type"), *(float(w[c]) for c in extra))
+        key = (
+            w["media_type"], w["date_time_key"], w[name_column], w.get("interaction_type"),
+            *(float(w[c]) for c in extra),
+        )  # fmt: skip
         row = got.get(key)
         if row is None:
             raise Mismatch(f"{table}: no row for the ledger's {w}")

@@ -41,8 +41,9 @@ NEW_TABLES = (
     "resource_group_fact",
     "resource_skill_fact",
     "resource_state_reason",
+    "campaign",
 )
-FACTS = ("interaction_resource_fact", "mediation_segment_fact", "sm_res_state_fact")
+FACTS = ("interaction_resource_fact", "mediation_segment_fact", "sm_res_state_fact", "contact_attempt_fact")
 SELECT = [
     "--select",
     *(f"+{m}" for m in (*NEW_TABLES, *FACTS, "interaction_fact", "dq_config_version_anomalies")),
@@ -762,4 +763,27 @@ def test_simulated_day_with_configuration_changes_joins_its_facts(
         "select count(*) from infomart.resource_state_reason"
         " where reason_code is not null and configured_flag = 0",
     ) == [(0,)]
+    # the campaigns: CAMPAIGN from their Campaign objects (names, dbid, group and dialing mode from
+    # configuration, valid from the first configuration time), and every dial attempt's
+    # CAMPAIGN_KEY resolves to its campaign's row
+    campaigns = sorted(
+        (a["name"], e["dbid"], a["group"], a["dialing_mode"], when(e))
+        for e in cfg
+        for a in [e["attributes"]]
+        if e["object_type"] == "Campaign" and e["ts"] == first_ts
+    )
+    assert len(campaigns) == 2
+    assert (
+        _query(
+            dsn,
+            "select campaign_name, campaign_cfg_dbid, group_name, dialing_mode, valid_from"
+            " from infomart.campaign where is_configured order by 1",
+        )
+        == campaigns
+    )
+    assert _query(
+        dsn,
+        "select c.campaign_name, count(*) > 0 from infomart.contact_attempt_fact a"
+        " left join infomart.campaign c using (campaign_key) group by 1 order by 1",
+    ) == [(name, True) for name, *_ in campaigns]
     print(f"\nsimulated day with configuration changes: {time.monotonic() - t0:.1f} s")

@@ -564,14 +564,22 @@ def test_interactions_digital_outbound(cov) -> None:  # type: ignore[no-untyped-
     assert {i["interaction_type"] for i in voice} == {"Inbound", "Outbound", "Internal"}
     assert all(i["status"] == "completed" and i["end_ts"] >= i["start_ts"] for i in led.interactions)
     assert any(not i["call_ended"] for i in voice)
-    last_ts: dict[str, str] = {}
+    # a call closes at its CallEnded (an after-call-work user-data change may come later), else
+    # at its last event; a thread at the latest of its calls
+    call_last: dict[str, str] = {}
+    call_ended: dict[str, str] = {}
     thread_of: dict[str, str] = {}
     for e in evs:
         if e["type"] == "CallCreated":
             thread_of[e["call_id"]] = e["thread_id"]
         if e["source"] == "sip-a" and "call_id" in e and e["type"] != "AgentLogin":
-            th = thread_of[e["call_id"]]
-            last_ts[th] = max(last_ts.get(th, ""), e["ts"])
+            call_last[e["call_id"]] = max(call_last.get(e["call_id"], ""), e["ts"])
+            if e["type"] == "CallEnded":
+                call_ended[e["call_id"]] = e["ts"]
+    last_ts: dict[str, str] = {}
+    for call_id, ts in call_last.items():
+        th = thread_of[call_id]
+        last_ts[th] = max(last_ts.get(th, ""), call_ended.get(call_id, ts))
     for i in voice:
         assert i["end_ts"] == last_ts[i["interaction_key"]]
     assert any(len(i["call_ids"]) > 1 for i in voice)

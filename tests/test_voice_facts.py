@@ -141,6 +141,23 @@ def test_simulated_day_outbound_facts_equal_the_ledger(clean_day):  # type: igno
     assert attempts >= 5_000 and connected > 100 and groups >= 2
 
 
+def test_simulated_day_user_data_equals_the_ledger(clean_day):  # type: ignore[no-untyped-def]
+    """MEASURES.md "User data": every IRF row's gen, cust and dim columns (the mapping of
+    dbt_project.yml) equal the values the simulation set, under each key's rule (CALL: at the
+    call's end; PARTY: at the end of the party's part, after-call work included), cut to their
+    length; the cuts equal dq_user_data_truncations."""
+    dsn, ledger = clean_day
+    rows, cuts = ledger_compare.compare_user_data(dsn, ledger)
+    with psycopg.connect(dsn) as conn:
+        differ = conn.execute(
+            "select count(*) from infomart.irf_user_data_gen_1"
+            " where disposition is distinct from call_disposition"
+        ).fetchone()[0]  # type: ignore[index]
+    print(f"\nequal to the ledger: user data of {rows:,} IRF rows; {differ:,} rows where the after-call-work"
+          f" disposition (PARTY) differs from the call's (CALL); values cut: {cuts}")  # fmt: skip
+    assert rows > 25_000 and differ > 1_000 and cuts["agent_note"] > 0 and cuts["disposition"] > 0
+
+
 def test_subhr_aggregates_equal_the_interval_ledger(clean_day):  # type: ignore[no-untyped-def]
     dsn, ledger = clean_day
     for name, (table, _, _) in ledger_compare.AGGREGATES_COMPARED.items():

@@ -16,7 +16,7 @@
             'agent': queue_grain,
             'i_sess_state': 'resource_key media_type_key',
             'i_state_rsn': 'resource_key media_type_key resource_state_reason_key',
-            'id': 'media_type_key interaction_type_key',
+            'id': 'media_type_key interaction_type_key user_data_cust_dim_1_key',
             'campaign': 'campaign_key',
         }[base] -%}
         {{ grain | replace('resource_key ', 'group_key ', 1) if family.endswith('_grp') else grain }}

@@ -119,26 +119,47 @@
     {{ ag2_intervals_of_slots(level, 'touched_slots') }}
 {%- endmacro %}
 
-{#- Agent-time families: every slot of a changed session, from its login to the later of its
-    end now (open: the data horizon) and its end at the last build (ag2_credited_sessions), so
-    time a late event removes is removed too. A session changed when its session, state or
-    reason rows landed, when it is open (the horizon moves), or, with `by_group`, when its
-    agent's group membership landed. ag2_credited_sessions is read without ref: it is built
-    after the aggregates that read its previous state (none yet on the first cycle). -#}
+{#- Agent-time families: the slots of a changed session from the earliest instant whose time
+    may have changed to the later of its end now (open: the data horizon) and its end at the last
+    build (ag2_credited_sessions), so time a late event removes is removed too. The earliest
+    instant: the session's start when it is new (not credited yet) or, with `by_group`, when its
+    agent's group membership landed; else the earliest START_TS of its state and reason rows
+    landed since the mark (the agent-state facts rebuild a run from its start, so a late event
+    changes no time before a landed row starts), and, when its end moved (a logout, a timeout,
+    the horizon of an open session), the earlier of its old and new end. An open session whose
+    rows did not change is thus touched only from the previous horizon, not from its login.
+    ag2_credited_sessions is read without ref: it is built after the aggregates that read its
+    previous state (none yet on the first cycle). -#}
 {% macro ag2_touched_agent_time_intervals(level, by_group=false) -%}
     {%- set credited = adapter.get_relation(
         database=this.database, schema=this.schema, identifier='ag2_credited_sessions'
     ) -%}
     with
 
+    landed_rows as (
+        select
+            landed.sm_res_session_fact_key,
+            landed.start_ts
+        from {{ ref('sm_res_state_fact') }} as landed
+        where {{ ag2_since('landed.last_landed_at') }}
+        union all
+        select
+            landed.sm_res_session_fact_key,
+            landed.start_ts
+        from {{ ref('sm_res_state_reason_fact') }} as landed
+        where {{ ag2_since('landed.last_landed_at') }}
+    ),
+
     landed_sessions as (
+        select
+            sm_res_session_fact_key,
+            min(start_ts) as changed_from_ts
+        from landed_rows
+        group by sm_res_session_fact_key
+    ),
+
+    landed_session_rows as (
         select landed.sm_res_session_fact_key from {{ ref('sm_res_session_fact') }} as landed
-        where {{ ag2_since('landed.last_landed_at') }}
-        union
-        select landed.sm_res_session_fact_key from {{ ref('sm_res_state_fact') }} as landed
-        where {{ ag2_since('landed.last_landed_at') }}
-        union
-        select landed.sm_res_session_fact_key from {{ ref('sm_res_state_reason_fact') }} as landed
         where {{ ag2_since('landed.last_landed_at') }}
     ),
 
@@ -163,10 +184,13 @@
         {% endif %}
     ),
 
-    changed_sessions as (
+    candidate_sessions as (
         select
+            sessions.sm_res_session_fact_key,
+            sessions.resource_key,
             sessions.start_ts,
             coalesce(sessions.end_ts, {{ ag2_data_horizon() }}) as end_ts,
+            credited.sm_res_session_fact_key is not null as was_credited,
             credited.credited_end_ts
         from {{ ref('sm_res_session_fact') }} as sessions
         left join credited on sessions.sm_res_session_fact_key = credited.sm_res_session_fact_key
@@ -174,25 +198,53 @@
             sessions.active_flag = 1
             or credited.credited_open = 1
             or sessions.sm_res_session_fact_key in (
-                select landed_sessions.sm_res_session_fact_key from landed_sessions
+                select landed_session_rows.sm_res_session_fact_key from landed_session_rows
             )
+            or sessions.sm_res_session_fact_key in (select landed_sessions.sm_res_session_fact_key from landed_sessions)
             or sessions.resource_key in (select regrouped_agents.resource_key from regrouped_agents)
+    ),
+
+    changed_sessions as (
+        select
+            candidate_sessions.end_ts,
+            candidate_sessions.credited_end_ts,
+            case
+                when
+                    not candidate_sessions.was_credited
+                    or candidate_sessions.resource_key in (select regrouped_agents.resource_key from regrouped_agents)
+                    then candidate_sessions.start_ts
+                else
+                    greatest(
+                        candidate_sessions.start_ts,
+                        least(
+                            landed_sessions.changed_from_ts,
+                            case
+                                when candidate_sessions.end_ts <> candidate_sessions.credited_end_ts
+                                    then least(candidate_sessions.end_ts, candidate_sessions.credited_end_ts)
+                            end
+                        )
+                    )
+            end as changed_from_ts
+        from candidate_sessions
+        left join landed_sessions
+            on candidate_sessions.sm_res_session_fact_key = landed_sessions.sm_res_session_fact_key
     ),
 
     touched_slots as (
         select
             generate_series(
-                {{ ag2_slot('changed_sessions.start_ts') }},
+                {{ ag2_slot('changed_sessions.changed_from_ts') }},
                 greatest(changed_sessions.end_ts, coalesce(changed_sessions.credited_end_ts, changed_sessions.end_ts)),
                 interval '15 minutes'
             ) as slot_start
         from changed_sessions
+        where changed_sessions.changed_from_ts is not null
     )
 
     {{ ag2_intervals_of_slots(level, 'touched_slots') }}
 {%- endmacro %}
 
-{#- ag2_id: the start slots of the interactions whose row or IRF rows landed. -#}
+{#- ag2_id: the start slots of the interactions whose row, IRF rows or user-data keys landed. -#}
 {% macro ag2_touched_interaction_intervals(level) -%}
     with
 
@@ -202,6 +254,9 @@
         union
         select landed.media_server_root_ixn_id from {{ ref('interaction_resource_fact') }} as landed
         where {{ ag2_since('landed.last_landed_at') }}
+        union
+        select landed.media_server_root_ixn_id from {{ ref('irf_user_data_keys') }} as landed
+        where {{ ag2_since('landed.last_landed_at') }}
     ),
 
     touched_slots as (
@@ -210,6 +265,15 @@
         where interactions.media_server_root_ixn_id in (
             select landed_interactions.media_server_root_ixn_id from landed_interactions
         )
+        {% if is_incremental() %}
+            {# a row of an unknown media or interaction type is provisional (its interaction's
+               first event, which names them, had not landed): its interaction may since have
+               started earlier, in another interval, so its own interval is recomputed too #}
+            union
+            select provisional.interval_start_ts as slot_start
+            from {{ this }} as provisional
+            where {{ unknown_key() }} in (provisional.media_type_key, provisional.interaction_type_key)
+        {% endif %}
     )
 
     {{ ag2_intervals_of_slots(level, 'touched_slots') }}

@@ -3,7 +3,11 @@
 {#- ag2_id per 15 minutes (AGGREGATES.md): ended interactions in the interval of their START_TS,
     with their agent parties of non-consultation calls (IRF). answer_time: START_TS -> the first
     agent party's Established, read as its START_TS + RING_DURATION (IRF keeps no Established
-    instant). No business-attribute keys yet: the user-data marts do not exist. -#}
+    instant). Business attributes: USER_DATA_CUST_DIM_1_KEY, the dim combination
+    (IRF_USER_DATA_KEYS) of the interaction's last-ending IRF row of a non-consultation call (an
+    open row counts as the latest; ties: the larger id), so the values in force when the
+    interaction ended; an interaction without IRF rows (a dial nobody answered) files under the
+    all-null combination. -#}
 
 with
 
@@ -37,6 +41,22 @@ agent_rows as (
         and handled.interaction_id in (select interactions.interaction_id from interactions)
 ),
 
+{# the interaction's latest IRF row of a non-consultation call and its dim combination #}
+interaction_user_data as (
+    select distinct on (irf.interaction_id)
+        irf.interaction_id,
+        user_data_keys.user_data_cust_dim_1_key,
+        user_data_keys.last_landed_at
+    from {{ ref('interaction_resource_fact') }} as irf
+    inner join {{ ref('irf_user_data_keys') }} as user_data_keys
+        on irf.interaction_resource_id = user_data_keys.interaction_resource_id
+    left join calls on irf.media_server_ixn_id = calls.call_id
+    where
+        coalesce(calls.call_type, '') <> 'Consult'
+        and irf.interaction_id in (select interactions.interaction_id from interactions)
+    order by irf.interaction_id asc, irf.end_ts desc nulls first, irf.interaction_resource_id desc
+),
+
 threads as (
     select
         interaction_id,
@@ -62,9 +82,13 @@ measured as (
         end as answer_ms,
         coalesce(threads.handle_ms, 0) as handle_ms,
         coalesce(threads.transferred, 0) as transferred,
-        greatest(interactions.last_landed_at, threads.last_landed_at) as last_landed_at
+        coalesce(interaction_user_data.user_data_cust_dim_1_key, {{ user_data_dim_key(none) }})
+            as user_data_cust_dim_1_key,
+        greatest(interactions.last_landed_at, threads.last_landed_at, interaction_user_data.last_landed_at)
+            as last_landed_at
     from interactions
     left join threads on interactions.interaction_id = threads.interaction_id
+    left join interaction_user_data on interactions.interaction_id = interaction_user_data.interaction_id
 ),
 
 summed as (
@@ -72,6 +96,7 @@ summed as (
         {{ ag2_slot('start_ts') }} as interval_start_ts,
         media_type_key,
         interaction_type_key,
+        user_data_cust_dim_1_key,
         count(*) as entered,
         sum(answered) as answered,
         sum(abandoned) as abandoned,
@@ -81,7 +106,7 @@ summed as (
         max(answer_ms) as answer_time_max_ms,
         max(last_landed_at) as last_landed_at
     from measured
-    group by {{ ag2_slot('start_ts') }}, media_type_key, interaction_type_key
+    group by {{ ag2_slot('start_ts') }}, media_type_key, interaction_type_key, user_data_cust_dim_1_key
 )
 
 {{ ag2_final_columns('id') }}

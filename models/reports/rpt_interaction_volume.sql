@@ -1,6 +1,7 @@
 {#- Interaction Volume report: ag2_id at the report levels (the customer's view: entered,
-    answered, abandoned, transferred, answer and handle time) by media and interaction type. The
-    business-attribute keys of user data join here once the user-data marts exist. -#}
+    answered, abandoned, transferred, answer and handle time) by media and interaction type, with
+    the business attributes of user data (the dim columns of the mapping, USER_DATA_CUST_DIM_1) as
+    columns to group or filter by (the linter renders an empty mapping, hence its noqa). -#}
 
 with
 
@@ -14,6 +15,10 @@ media_types as (
 
 interaction_types as (
     select * from {{ ref('interaction_type') }}
+),
+
+business_attributes as (
+    select * from {{ ref('user_data_cust_dim_1') }}
 )
 
 select
@@ -23,6 +28,10 @@ select
     interaction_rows.media_type_key,
     media_types.media_name,
     interaction_types.interaction_type,
+    interaction_rows.user_data_cust_dim_1_key,
+    {%- for entry in user_data_mapping('dim') %}
+        business_attributes.{{ entry['column'] }},
+    {%- endfor %}
     interaction_rows.entered,
     interaction_rows.answered,
     interaction_rows.abandoned,
@@ -33,3 +42,5 @@ select
 from interaction_rows
 left join media_types on interaction_rows.media_type_key = media_types.media_type_key
 left join interaction_types on interaction_rows.interaction_type_key = interaction_types.interaction_type_key
+left join business_attributes  -- noqa: ST11
+    on interaction_rows.user_data_cust_dim_1_key = business_attributes.user_data_cust_dim_1_key

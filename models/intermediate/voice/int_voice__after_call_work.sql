@@ -201,6 +201,7 @@ party_intervals as (
         count(*) as acw_count,
         sum({{ ms_between('start_ts', 'end_ts') }}) as acw_ms,
         min(start_ts) as first_start_ts,
+        max(end_ts) as last_end_ts,
         bool_or(end_ts is null) as has_open_interval
     from attributed
     where release_rank = 1
@@ -250,6 +251,7 @@ after_call_work as (
         party_intervals.acw_count,
         coalesce(party_intervals.acw_ms, 0) as acw_ms,
         party_intervals.first_start_ts,
+        party_intervals.last_end_ts,
         party_intervals.has_open_interval,
         {% if is_incremental() %}
             landing.last_landed_at
