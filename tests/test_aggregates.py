@@ -60,13 +60,13 @@ class Calls:
     def __init__(self, ev: EventFactory) -> None:
         self.ev = ev
 
-    def _created(self, call_id: str, at: str) -> list[dict]:
+    def _created(self, call_id: str, at: str, thread: str | None = None) -> list[dict]:
         return [
             self.ev.make(
                 "CallCreated",
                 at,
                 call_id=call_id,
-                thread_id=f"t-{call_id}",
+                thread_id=thread or f"t-{call_id}",
                 call_type="Inbound",
                 ani="+15550002",
                 dnis="+18005550100",
@@ -101,9 +101,9 @@ class Calls:
             self.ev.make("Queued", at, call_id=call_id, party_id=f"{call_id}-q", queue=queue),
         ]
 
-    def abandon(self, call_id: str, queue: str, at: str, until: str) -> list[dict]:
+    def abandon(self, call_id: str, queue: str, at: str, until: str, thread: str | None = None) -> list[dict]:
         return [
-            *self._created(call_id, at),
+            *self._created(call_id, at, thread),
             *self._queued(call_id, queue, at),
             self.ev.make("Released", until, call_id=call_id, party_id=f"{call_id}-c", cause="Normal"),
             self.ev.make("Released", until, call_id=call_id, party_id=f"{call_id}-q", cause="Abandoned"),
@@ -385,6 +385,56 @@ def test_late_event_reaggregates_only_its_intervals(settings: Settings, tmp_path
         "select entered, abandoned from infomart.ag2_queue_subhr where date_time_key = %s",
         _key("09:00:00", "2026-11-21"),
     ) == [(1, 1)]
+
+
+def test_thread_whose_earlier_call_lands_late_moves_interval(settings: Settings, tmp_path: Path) -> None:
+    """A thread of two calls: the 10:40 call lands first (the thread starts at 10:40, counted in
+    the 10:30 quarter), the 10:10 call a cycle later (the thread starts at 10:10). The interaction
+    then counts once, in the 10:00 quarter and nowhere else, as a full rebuild says."""
+    dsn: str = settings.pg_dsn  # type: ignore[assignment]
+    calls = Calls(EventFactory())
+    _land(
+        settings,
+        tmp_path,
+        {
+            "voice-callthread": calls.abandon(
+                "c-second", "VQ_A", _t("10:40:00"), _t("10:40:30"), thread="t-two-calls"
+            )
+        },
+    )
+    _build(settings, tests=False)
+    query = (
+        "select interval_start_ts at time zone 'UTC', entered, abandoned from infomart.{table}"
+        " where media_type_key <> -1 order by 1"
+    )
+    assert [tuple(map(str, r)) for r in _query(dsn, query.format(table="ag2_id_subhr"))] == [
+        (f"{DAY} 10:30:00", "1", "1")
+    ]
+    _land(
+        settings,
+        tmp_path,
+        {
+            "voice-callthread": calls.abandon(
+                "c-first", "VQ_A", _t("10:10:00"), _t("10:10:30"), thread="t-two-calls"
+            )
+        },
+    )
+    _build(settings, tests=False)
+    assert _query(dsn, "select start_ts at time zone 'UTC' from infomart.interaction_fact") == [
+        (datetime(2026, 11, 23, 10, 10),)
+    ]
+    by_level = {
+        t: [tuple(map(str, r)) for r in _query(dsn, query.format(table=t))]
+        for t in ("ag2_id_subhr", "ag2_id_hour", "ag2_id_day")
+    }
+    print(f"\nag2_id after the earlier call landed: {by_level}")
+    assert by_level["ag2_id_subhr"] == [(f"{DAY} 10:00:00", "1", "1")]
+    assert [r[1:] for r in by_level["ag2_id_hour"]] == [("1", "1")]
+    assert [r[1:] for r in by_level["ag2_id_day"]] == [("1", "1")]
+    _build(settings, tests=False, full_refresh=True)
+    assert [tuple(map(str, r)) for r in _query(dsn, query.format(table="ag2_id_subhr"))] == by_level[
+        "ag2_id_subhr"
+    ]
 
 
 def _dst_scenario() -> dict[str, list[dict]]:

@@ -244,19 +244,19 @@
     {{ ag2_intervals_of_slots(level, 'touched_slots') }}
 {%- endmacro %}
 
-{#- ag2_id: the start slots of the interactions whose row, IRF rows or user-data keys landed. -#}
+{#- ag2_id: the start slots of the interactions whose row, IRF rows or user-data keys landed,
+    now and at the last build (ag2_credited_interactions: a voice thread's START_TS moves earlier
+    when an earlier call of it lands late, and the interval it was counted in loses it).
+    ag2_credited_interactions is read without ref: it is built after the ag2_id tables (none yet
+    on the first cycle). -#}
 {% macro ag2_touched_interaction_intervals(level) -%}
+    {%- set credited = adapter.get_relation(
+        database=this.database, schema=this.schema, identifier='ag2_credited_interactions'
+    ) -%}
     with
 
     landed_interactions as (
-        select landed.media_server_root_ixn_id from {{ ref('interaction_fact') }} as landed
-        where {{ ag2_since('landed.last_landed_at') }}
-        union
-        select landed.media_server_root_ixn_id from {{ ref('interaction_resource_fact') }} as landed
-        where {{ ag2_since('landed.last_landed_at') }}
-        union
-        select landed.media_server_root_ixn_id from {{ ref('irf_user_data_keys') }} as landed
-        where {{ ag2_since('landed.last_landed_at') }}
+        {{ ag2_landed_interactions() }}
     ),
 
     touched_slots as (
@@ -265,6 +265,14 @@
         where interactions.media_server_root_ixn_id in (
             select landed_interactions.media_server_root_ixn_id from landed_interactions
         )
+        {% if is_incremental() and credited is not none %}
+            union
+            select {{ ag2_slot('credited.credited_start_ts') }} as slot_start
+            from {{ credited }} as credited
+            where credited.media_server_root_ixn_id in (
+                select landed_interactions.media_server_root_ixn_id from landed_interactions
+            )
+        {% endif %}
         {% if is_incremental() %}
             {# a row of an unknown media or interaction type is provisional (its interaction's
                first event, which names them, had not landed): its interaction may since have
@@ -277,6 +285,28 @@
     )
 
     {{ ag2_intervals_of_slots(level, 'touched_slots') }}
+{%- endmacro %}
+
+{#- The interactions whose row, IRF rows or user-data keys landed since this model's mark. -#}
+{% macro ag2_landed_interactions() -%}
+    select landed.media_server_root_ixn_id from {{ ref('interaction_fact') }} as landed
+    where {{ ag2_since('landed.last_landed_at') }}
+    union
+    select landed.media_server_root_ixn_id from {{ ref('interaction_resource_fact') }} as landed
+    where {{ ag2_since('landed.last_landed_at') }}
+    union
+    select landed.media_server_root_ixn_id from {{ ref('irf_user_data_keys') }} as landed
+    where {{ ag2_since('landed.last_landed_at') }}
+{%- endmacro %}
+
+{#- ag2_credited_interactions' touched interactions: those whose row, IRF rows or user-data keys
+    landed since its high-water mark (what ag2_id touched), and the provisional ones (a call seen
+    before its thread: its row goes once the thread is known). -#}
+{% macro ag2_credited_touched_interactions() -%}
+    {{ ag2_landed_interactions() }}
+    union
+    select credited.media_server_root_ixn_id from {{ this }} as credited
+    where {{ unknown_key() }} in (credited.media_type_key, credited.interaction_type_key)
 {%- endmacro %}
 
 {#- ag2_campaign: the slots of the dial attempts (their START_TS) whose CONTACT_ATTEMPT_FACT rows
