@@ -259,20 +259,33 @@
         {{ ag2_landed_interactions() }}
     ),
 
+    {# where the interactions were counted at the last build #}
+    credited as (
+        {% if credited is not none and is_incremental() %}
+            select
+                credited.media_server_root_ixn_id,
+                credited.credited_start_ts
+            from {{ credited }} as credited
+        {% else %}
+            select
+                cast(null as text) as media_server_root_ixn_id,
+                cast(null as timestamptz) as credited_start_ts
+            where false
+        {% endif %}
+    ),
+
     touched_slots as (
         select {{ ag2_slot('interactions.start_ts') }} as slot_start
         from {{ ref('interaction_fact') }} as interactions
         where interactions.media_server_root_ixn_id in (
             select landed_interactions.media_server_root_ixn_id from landed_interactions
         )
-        {% if is_incremental() and credited is not none %}
-            union
-            select {{ ag2_slot('credited.credited_start_ts') }} as slot_start
-            from {{ credited }} as credited
-            where credited.media_server_root_ixn_id in (
-                select landed_interactions.media_server_root_ixn_id from landed_interactions
-            )
-        {% endif %}
+        union
+        select {{ ag2_slot('credited.credited_start_ts') }} as slot_start
+        from credited
+        where credited.media_server_root_ixn_id in (
+            select landed_interactions.media_server_root_ixn_id from landed_interactions
+        )
         {% if is_incremental() %}
             {# a row of an unknown media or interaction type is provisional (its interaction's
                first event, which names them, had not landed): its interaction may since have

@@ -18,7 +18,9 @@ interactions as (
     where interactions.end_ts is not null
 ),
 
-calls as (
+{# read twice, for the IRF rows of the touched interactions only: not materialized, or
+   PostgreSQL would read every call of the history each cycle #}
+calls as not materialized (
     select
         call_id,
         call_type
