@@ -228,6 +228,13 @@ class ConfluentConsumer:
 
         self._consumer = CConsumer(
             {
+                # librdkafka fetches in the background, also while the cycle transforms: with its
+                # default of 1 byte a fetch returns at each new record, and under steady traffic
+                # the broker answers fetches all the time (tansu used 4 times the CPU it does for
+                # kafka-python, on the cores the transform needs); a fetch waits for 1 MiB or
+                # fetch.wait.max.ms instead (kafka_extra may set both)
+                "fetch.min.bytes": 1 << 20,
+                "fetch.wait.max.ms": 500,
                 **_confluent_options(settings, bootstrap),
                 # required by librdkafka; joined only with kafka_group_id, never committed
                 "group.id": settings.kafka_group_id or settings.offsets_consumer,
